@@ -1,0 +1,1 @@
+"""Build-time only: Apache/APR flag discovery, directive table generation, the single FFI()."""

@@ -1,0 +1,1 @@
+int wx_py_boot(void);

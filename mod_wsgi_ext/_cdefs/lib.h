@@ -1,0 +1,1 @@
+void wx_log_server(int level, const char *msg);

@@ -1,0 +1,317 @@
+/* config.c -- configuration storage and the one generic directive handler.
+ *
+ * Every directive is declared in mod_wsgi_ext/config/registry.py; the build turns that list into
+ * wx_specs[] and wx_commands[] (generated/wx_directives.c).  wx_cmd_generic() reads the spec of the
+ * directive being parsed, validates the arguments and stores them.  An error string returned here
+ * makes Apache print "Syntax error on line N of FILE:" followed by it.
+ */
+#include "wx.h"
+
+void *wx_create_dir_config(apr_pool_t *p, char *dir)
+{
+    wx_dir_config *c = apr_pcalloc(p, sizeof(*c));
+    int i;
+    for (i = 0; i < WX_DS_COUNT; i++)
+        c->iv[i] = WX_UNSET;
+    c->handlers = NULL;
+    return c;
+}
+
+void *wx_merge_dir_config(apr_pool_t *p, void *basev, void *addv)
+{
+    wx_dir_config *base = basev, *add = addv, *c = apr_pcalloc(p, sizeof(*c));
+    int i;
+    for (i = 0; i < WX_DS_COUNT; i++) {
+        c->iv[i] = add->iv[i] != WX_UNSET ? add->iv[i] : base->iv[i];
+        c->sv[i] = add->sv[i] ? add->sv[i] : base->sv[i];
+    }
+    if (base->handlers && add->handlers)
+        c->handlers = apr_array_append(p, add->handlers, base->handlers);
+    else
+        c->handlers = add->handlers ? add->handlers : base->handlers;
+    return c;
+}
+
+void *wx_create_server_config(apr_pool_t *p, server_rec *s)
+{
+    wx_server_config *c = apr_pcalloc(p, sizeof(*c));
+    int i;
+    for (i = 0; i < WX_SS_COUNT; i++)
+        c->iv[i] = WX_UNSET;
+    c->aliases = apr_array_make(p, 4, sizeof(wx_mount));
+    c->imports = apr_array_make(p, 2, sizeof(wx_mount));
+    c->compat = apr_array_make(p, 2, sizeof(const char *));
+    return c;
+}
+
+void *wx_merge_server_config(apr_pool_t *p, void *basev, void *addv)
+{
+    wx_server_config *base = basev, *add = addv, *c = apr_pcalloc(p, sizeof(*c));
+    int i;
+    for (i = 0; i < WX_SS_COUNT; i++) {
+        c->iv[i] = add->iv[i] != WX_UNSET ? add->iv[i] : base->iv[i];
+        c->sv[i] = add->sv[i] ? add->sv[i] : base->sv[i];
+    }
+    /* a virtual host's own mounts first, then the main server's */
+    c->aliases = apr_array_append(p, add->aliases, base->aliases);
+    c->imports = add->imports;
+    c->compat = add->compat;
+    return c;
+}
+
+/* ---------------------------------------------------------------- validators */
+
+static const char *check_flag(apr_pool_t *p, const char *what, const char *v, int *out)
+{
+    if (!strcasecmp(v, "On")) { *out = 1; return NULL; }
+    if (!strcasecmp(v, "Off")) { *out = 0; return NULL; }
+    return apr_psprintf(p, "%s must be On or Off, not '%s'", what, v);
+}
+
+static const char *check_group(apr_pool_t *p, const char *what, const char *v, int process)
+{
+    if (!*v)
+        return apr_psprintf(p, "%s must not be empty", what);
+    if (v[0] == '%' && v[1] == '{') {
+        size_t n = strlen(v);
+        if (v[n - 1] != '}')
+            return apr_psprintf(p, "%s: unterminated '%%{' in '%s'", what, v);
+        if (!strcmp(v, "%{GLOBAL}"))
+            return NULL;
+        if (!strncmp(v, "%{ENV:", 6) && n > 7)
+            return NULL;
+        if (!process && (!strcmp(v, "%{SERVER}") || !strcmp(v, "%{RESOURCE}")))
+            return NULL;
+        return apr_psprintf(p, "%s: '%s' is not one of %s", what, v,
+                            process ? "%{GLOBAL}, %{ENV:variable} or a name"
+                                    : "%{GLOBAL}, %{SERVER}, %{RESOURCE}, %{ENV:variable} or a name");
+    }
+    return NULL;
+}
+
+static const char *check_header(apr_pool_t *p, const char *v)
+{
+    const char *c;
+    for (c = v; *c; c++)
+        if (!apr_isalnum(*c) && *c != '-')
+            return apr_psprintf(p, "'%s' is not a valid header name", v);
+    return *v ? NULL : "empty header name";
+}
+
+static const char *check_net(apr_pool_t *p, const char *v)
+{
+    char *ip = apr_pstrdup(p, v), *mask = strchr(ip, '/');
+    apr_ipsubnet_t *sub;
+    if (mask)
+        *mask++ = '\0';
+    if (apr_ipsubnet_create(&sub, ip, mask, p) != APR_SUCCESS)
+        return apr_psprintf(p, "'%s' is not an IP address or network (address/bits)", v);
+    return NULL;
+}
+
+static const char *check_value(apr_pool_t *p, const char *what, int kind, const char *v, int *iout)
+{
+    switch (kind) {
+    case WX_K_FLAG:   return check_flag(p, what, v, iout);
+    case WX_K_GROUP:  return check_group(p, what, v, 0);
+    case WX_K_PGROUP: return check_group(p, what, v, 1);
+    case WX_K_STR:    return *v ? NULL : apr_psprintf(p, "%s must not be empty", what);
+    default:          return NULL;
+    }
+}
+
+/* key=value options of the alias-like directives */
+static const char *parse_options(cmd_parms *cmd, const wx_spec *spec, const char **args,
+                                 wx_mount *m)
+{
+    apr_pool_t *p = cmd->pool;
+    const char *seen[16];
+    int nseen = 0, i;
+    while (**args) {
+        char *word = ap_getword_conf(p, args), *eq = strchr(word, '=');
+        const char *key, *val, *err;
+        int k = -1, flag = 0;
+        if (!eq)
+            return apr_psprintf(p, "%s: expected option=value, got '%s'", spec->name, word);
+        *eq = '\0';
+        key = word;
+        val = eq + 1;
+        for (i = 0; spec->opt_names && spec->opt_names[i]; i++)
+            if (!strcmp(spec->opt_names[i], key))
+                k = i;
+        if (k < 0) {
+            const char *known = "";
+            for (i = 0; spec->opt_names && spec->opt_names[i]; i++)
+                known = apr_pstrcat(p, known, i ? ", " : "", spec->opt_names[i], NULL);
+            return apr_psprintf(p, "%s: unknown option '%s' (known options: %s)", spec->name, key,
+                                known);
+        }
+        if ((err = check_value(p, apr_pstrcat(p, spec->name, " option ", key, NULL),
+                               spec->opt_kinds[k], val, &flag)))
+            return err;
+        if (nseen < 16)
+            seen[nseen++] = spec->opt_names[k];
+        if (!strcmp(key, "process-group")) m->process_group = val;
+        else if (!strcmp(key, "application-group")) m->application_group = val;
+        else if (!strcmp(key, "callable-object")) m->callable_object = val;
+        else if (!strcmp(key, "pass-authorization")) m->pass_authorization = flag;
+    }
+    for (i = 0; spec->opt_required && spec->opt_required[i]; i++) {
+        int j, found = 0;
+        for (j = 0; j < nseen; j++)
+            found |= !strcmp(seen[j], spec->opt_required[i]);
+        if (!found)
+            return apr_psprintf(p, "%s: the option %s=... is required", spec->name,
+                                spec->opt_required[i]);
+    }
+    return NULL;
+}
+
+static const char *store_mount(cmd_parms *cmd, void *mconfig, const wx_spec *spec,
+                               const char *args)
+{
+    apr_pool_t *p = cmd->pool;
+    wx_mount m;
+    const char *err;
+    memset(&m, 0, sizeof(m));
+    m.pass_authorization = WX_UNSET;
+    if (spec->kind == WX_K_IMPORT) {
+        m.path = ap_getword_conf(p, &args);
+        if (!*m.path)
+            return apr_psprintf(p, "%s takes a script path and options", spec->name);
+    }
+    else {
+        m.location = ap_getword_conf(p, &args);
+        m.path = ap_getword_conf(p, &args);
+        if (!*m.location || !*m.path)
+            return apr_psprintf(p, "%s takes two arguments and options: %s", spec->name,
+                                spec->kind == WX_K_HANDLER ? "name script-path"
+                                : spec->kind == WX_K_ALIASMATCH ? "regex script-path"
+                                                                : "URL-path script-path");
+    }
+    if ((err = parse_options(cmd, spec, &args, &m)))
+        return err;
+    if (spec->kind == WX_K_ALIASMATCH) {
+        m.regex = ap_pregcomp(p, m.location, AP_REG_EXTENDED);
+        if (!m.regex)
+            return apr_psprintf(p, "%s: '%s' is not a valid regular expression", spec->name,
+                                m.location);
+    }
+    if (spec->kind != WX_K_ALIASMATCH)
+        m.path = ap_server_root_relative(p, m.path);
+    if (spec->kind == WX_K_HANDLER) {
+        wx_dir_config *dc = mconfig;
+        if (!dc->handlers)
+            dc->handlers = apr_array_make(p, 2, sizeof(wx_mount));
+        *(wx_mount *)apr_array_push(dc->handlers) = m;
+    }
+    else {
+        wx_server_config *sc = ap_get_module_config(cmd->server->module_config, &wsgi_ext_module);
+        *(wx_mount *)apr_array_push(spec->kind == WX_K_IMPORT ? sc->imports : sc->aliases) = m;
+    }
+    return NULL;
+}
+
+const char *wx_cmd_generic(cmd_parms *cmd, void *mconfig, const char *args)
+{
+    const wx_spec *spec = cmd->info;
+    apr_pool_t *p = cmd->pool;
+    int *iv;
+    const char **sv;
+    const char *err, *word, *rest;
+    int nargs = 0;
+
+    if (spec->global_only && (err = ap_check_cmd_context(cmd, GLOBAL_ONLY)))
+        return err;
+
+    if (spec->kind == WX_K_COMPAT) {
+        wx_server_config *own = ap_get_module_config(cmd->server->module_config, &wsgi_ext_module);
+        *(const char **)apr_array_push(own->compat) = spec->name;
+        return NULL;
+    }
+    if (spec->kind == WX_K_ALIAS || spec->kind == WX_K_ALIASMATCH || spec->kind == WX_K_HANDLER
+        || spec->kind == WX_K_IMPORT)
+        return store_mount(cmd, mconfig, spec, args);
+
+    if (spec->dir_scope) {
+        wx_dir_config *dc = mconfig;
+        iv = &dc->iv[spec->slot];
+        sv = &dc->sv[spec->slot];
+    }
+    else {
+        wx_server_config *sc = ap_get_module_config(cmd->server->module_config, &wsgi_ext_module);
+        iv = &sc->iv[spec->slot];
+        sv = &sc->sv[spec->slot];
+    }
+
+    /* list kinds take any number (at least one) of arguments */
+    if (spec->kind == WX_K_PATHLIST || spec->kind == WX_K_HEADERS || spec->kind == WX_K_NETS) {
+        const char *joined = NULL;
+        while (*(word = ap_getword_conf(p, &args))) {
+            char *part, *state;
+            nargs++;
+            if (spec->kind == WX_K_PATHLIST) {
+                for (part = apr_strtok(apr_pstrdup(p, word), ":", &state); part;
+                     part = apr_strtok(NULL, ":", &state)) {
+                    joined = joined ? apr_pstrcat(p, joined, "\n", part, NULL) : part;
+                }
+                continue;
+            }
+            err = spec->kind == WX_K_HEADERS ? check_header(p, word) : check_net(p, word);
+            if (err)
+                return apr_pstrcat(p, spec->name, ": ", err, NULL);
+            joined = joined ? apr_pstrcat(p, joined, "\n", word, NULL) : word;
+        }
+        if (!nargs)
+            return apr_psprintf(p, "%s takes at least one argument", spec->name);
+        *sv = joined ? joined : "";
+        return NULL;
+    }
+
+    word = ap_getword_conf(p, &args);
+    rest = ap_getword_conf(p, &args);
+    if (!*word || *rest)
+        return apr_psprintf(p, "%s takes exactly one argument (%s)", spec->name,
+                            spec->kind == WX_K_FLAG ? "On or Off"
+                            : spec->kind == WX_K_ENUM ? spec->choices : "see docs/directives.md");
+
+    switch (spec->kind) {
+    case WX_K_FLAG:
+        if ((err = check_flag(p, spec->name, word, iv)))
+            return err;
+        return NULL;
+    case WX_K_ENUM: {
+        char *choices = apr_pstrdup(p, spec->choices), *c, *state;
+        int i = 0;
+        for (c = apr_strtok(choices, "|", &state); c; c = apr_strtok(NULL, "|", &state), i++)
+            if (!strcasecmp(c, word)) {
+                *iv = i;
+                return NULL;
+            }
+        return apr_psprintf(p, "%s must be one of %s, not '%s'", spec->name, spec->choices, word);
+    }
+    case WX_K_INT: {
+        char *end;
+        long v = strtol(word, &end, 10);
+        if (*end || end == word || v < spec->imin || v > spec->imax)
+            return apr_psprintf(p, "%s must be an integer from %ld to %ld, not '%s'", spec->name,
+                                spec->imin, spec->imax, word);
+        *iv = (int)v;
+        return NULL;
+    }
+    case WX_K_DIRPATH: {
+        apr_finfo_t fi;
+        const char *path = ap_server_root_relative(p, word);
+        if (!path || apr_stat(&fi, path, APR_FINFO_TYPE, p) != APR_SUCCESS
+            || fi.filetype != APR_DIR)
+            return apr_psprintf(p, "%s: '%s' is not an existing directory", spec->name, word);
+        *sv = path;
+        return NULL;
+    }
+    default:
+        if ((err = check_value(p, spec->name, spec->kind, word, iv)))
+            return err;
+        *sv = word;
+        return NULL;
+    }
+}

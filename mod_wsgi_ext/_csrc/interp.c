@@ -1,0 +1,351 @@
+/* interp.c -- Python start-up in an Apache child and the interpreter groups.
+ *
+ * Python starts in child_init only (never in the parent, which re-reads the configuration and
+ * reloads this module on every restart).  Application group "" is the main interpreter, entered
+ * with PyGILState_Ensure so that C extensions relying on the GILState API work there.  Every other
+ * group is a sub-interpreter created on first use; a thread enters it by swapping in a thread state
+ * of its own for that interpreter while holding the GIL (cffi callbacks and other GILState users
+ * are bound to the main interpreter, so dispatch never goes through them).
+ */
+#include "wx.h"
+
+struct wx_interp {
+    const char *name;
+    int index;                 /* 0 is the main interpreter */
+    PyInterpreterState *interp;
+    PyObject *module;          /* mod_wsgi_ext.runtime.embedded in that interpreter */
+};
+
+const char *wx_python_failure = "Python has not been started in this process";
+
+static apr_pool_t *wx_ipool;
+static apr_hash_t *wx_interps;          /* name -> wx_interp*; only touched with the GIL held */
+static wx_interp **wx_interp_list;
+static int wx_ninterps, wx_interp_cap;
+static const char *wx_python_path;      /* '\n' separated WSGIPythonPath */
+
+static __thread PyThreadState **wx_tls;  /* per thread: thread state per interpreter index */
+static __thread int wx_tls_n;
+
+void wx_log_python_error(request_rec *r, server_rec *s, const char *what)
+{
+    /* format the pending exception with traceback and log it line by line */
+    PyObject *type, *value, *tb, *mod = NULL, *lines = NULL, *text = NULL;
+    PyErr_Fetch(&type, &value, &tb);
+    PyErr_NormalizeException(&type, &value, &tb);
+    mod = PyImport_ImportModule("traceback");
+    if (mod)
+        lines = PyObject_CallMethod(mod, "format_exception", "OOO", type ? type : Py_None,
+                                    value ? value : Py_None, tb ? tb : Py_None);
+    if (lines) {
+        PyObject *empty = PyUnicode_FromString("");
+        text = empty ? PyUnicode_Join(empty, lines) : NULL;
+        Py_XDECREF(empty);
+    }
+    {
+        const char *t = text ? PyUnicode_AsUTF8(text) : NULL;
+        char *copy = strdup(t ? t : "(no traceback available)"), *line, *state;
+        if (r)
+            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "%s", what);
+        else
+            ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, "%s", what);
+        for (line = copy ? strtok_r(copy, "\n", &state) : NULL; line;
+             line = strtok_r(NULL, "\n", &state)) {
+            if (r)
+                ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "%s", line);
+            else
+                ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, "%s", line);
+        }
+        free(copy);
+    }
+    PyErr_Clear();
+    Py_XDECREF(mod); Py_XDECREF(lines); Py_XDECREF(text);
+    Py_XDECREF(type); Py_XDECREF(value); Py_XDECREF(tb);
+}
+
+/* Set up a fresh interpreter (current thread state belongs to it): our bridge module, then the
+ * Python runtime module.  Returns the runtime module or NULL with a Python error set. */
+static PyObject *setup_interpreter(const char *name)
+{
+    PyObject *sysmods = PyImport_GetModuleDict(), *bridge, *mod, *res, *path;
+    bridge = wx_apache_module_new();
+    if (!bridge || PyDict_SetItemString(sysmods, "mod_wsgi_ext._apache", bridge) < 0) {
+        Py_XDECREF(bridge);
+        return NULL;
+    }
+    Py_DECREF(bridge);
+    mod = PyImport_ImportModule("mod_wsgi_ext.runtime.embedded");
+    if (!mod)
+        return NULL;
+    path = PyUnicode_DecodeFSDefault(wx_python_path ? wx_python_path : "");
+    res = path ? PyObject_CallMethod(mod, "init_interpreter", "sO", name, path) : NULL;
+    Py_XDECREF(path);
+    if (!res) {
+        Py_DECREF(mod);
+        return NULL;
+    }
+    Py_DECREF(res);
+    return mod;
+}
+
+static void remember_tstate(int index, PyThreadState *ts)
+{
+    if (index >= wx_tls_n) {
+        int n = index + 8;
+        PyThreadState **a = realloc(wx_tls, n * sizeof(*a));
+        if (!a)
+            return;
+        memset(a + wx_tls_n, 0, (n - wx_tls_n) * sizeof(*a));
+        wx_tls = a;
+        wx_tls_n = n;
+    }
+    wx_tls[index] = ts;
+}
+
+static wx_interp *add_interp(const char *name, PyInterpreterState *is, PyObject *module)
+{
+    wx_interp *ip = apr_pcalloc(wx_ipool, sizeof(*ip));
+    ip->name = apr_pstrdup(wx_ipool, name);
+    ip->interp = is;
+    ip->module = module;
+    ip->index = wx_ninterps;
+    if (wx_ninterps == wx_interp_cap) {
+        wx_interp_cap = wx_interp_cap ? 2 * wx_interp_cap : 8;
+        wx_interp_list = realloc(wx_interp_list, wx_interp_cap * sizeof(*wx_interp_list));
+    }
+    wx_interp_list[wx_ninterps++] = ip;
+    apr_hash_set(wx_interps, ip->name, APR_HASH_KEY_STRING, ip);
+    return ip;
+}
+
+/* With the GIL held by this thread's main-interpreter thread state. */
+static wx_interp *create_sub(const char *name, const char **err)
+{
+    PyThreadState *main_ts = PyThreadState_Get(), *sub;
+    PyObject *mod;
+    wx_interp *ip;
+    sub = Py_NewInterpreter();
+    if (!sub) {
+        PyThreadState_Swap(main_ts);
+        *err = apr_psprintf(wx_ipool, "could not create the Python sub-interpreter '%s'", name);
+        return NULL;
+    }
+    mod = setup_interpreter(name);
+    if (!mod) {
+        wx_log_python_error(NULL, ap_server_conf,
+                            apr_psprintf(wx_ipool, "mod_wsgi_ext: setting up interpreter '%s' failed",
+                                         name));
+        Py_EndInterpreter(sub);
+        PyThreadState_Swap(main_ts);
+        *err = apr_psprintf(wx_ipool, "setting up the Python interpreter '%s' failed", name);
+        return NULL;
+    }
+    ip = add_interp(name, sub->interp, mod);
+    remember_tstate(ip->index, sub);
+    PyThreadState_Swap(main_ts);
+    return ip;
+}
+
+wx_interp *wx_enter(const char *group, wx_entered *st, const char **err)
+{
+    wx_interp *ip;
+    st->prev = NULL;
+    st->gil = PyGILState_Ensure();
+    ip = apr_hash_get(wx_interps, group, APR_HASH_KEY_STRING);
+    if (!ip && !(ip = create_sub(group, err))) {
+        PyGILState_Release(st->gil);
+        return NULL;
+    }
+    if (ip->index > 0) {
+        PyThreadState *ts = ip->index < wx_tls_n ? wx_tls[ip->index] : NULL;
+        if (!ts) {
+            ts = PyThreadState_New(ip->interp);
+            remember_tstate(ip->index, ts);
+        }
+        st->prev = PyThreadState_Swap(ts);
+    }
+    return ip;
+}
+
+void wx_leave(wx_entered *st)
+{
+    if (st->prev)
+        PyThreadState_Swap(st->prev);
+    PyGILState_Release(st->gil);
+}
+
+PyObject *wx_interp_func(wx_interp *ip, const char *name)
+{
+    return ip->module ? PyObject_GetAttrString(ip->module, name) : NULL;
+}
+
+/* ------------------------------------------------------------------ start-up */
+
+extern int wx_py_boot(void);   /* cffi extern "Python": runs the embedding init code */
+
+static apr_status_t child_exit(void *data)
+{
+    int i;
+    if (wx_python_failure)
+        return APR_SUCCESS;
+    for (i = wx_ninterps - 1; i >= 0; i--) {
+        wx_entered st;
+        const char *err = NULL;
+        wx_interp *ip = wx_enter(wx_interp_list[i]->name, &st, &err);
+        if (!ip)
+            continue;
+        PyObject *res = PyObject_CallMethod(ip->module, "shutdown", NULL);
+        if (!res)
+            wx_log_python_error(NULL, ap_server_conf,
+                                apr_psprintf(wx_ipool, "mod_wsgi_ext: shutdown of interpreter '%s' "
+                                             "failed", ip->name));
+        Py_XDECREF(res);
+        wx_leave(&st);
+    }
+    /* Python is not finalised: the process exits next, and finalisation can hang on threads the
+     * application left running.  Shutdown callbacks and atexit handlers have run above. */
+    wx_python_failure = "the process is shutting down";
+    return APR_SUCCESS;
+}
+
+static const char *program_for_home(apr_pool_t *p, const char *home, int *is_venv)
+{
+    apr_finfo_t fi;
+    const char *cands[] = {"bin/python3", "bin/python", NULL};
+    int i;
+    *is_venv = apr_stat(&fi, apr_pstrcat(p, home, "/pyvenv.cfg", NULL), APR_FINFO_TYPE, p)
+               == APR_SUCCESS;
+    for (i = 0; cands[i]; i++) {
+        const char *exe = apr_pstrcat(p, home, "/", cands[i], NULL);
+        if (apr_stat(&fi, exe, APR_FINFO_TYPE, p) == APR_SUCCESS)
+            return exe;
+    }
+    return NULL;
+}
+
+void wx_start_python(apr_pool_t *p, server_rec *s)
+{
+    wx_server_config *sc = ap_get_module_config(s->module_config, &wsgi_ext_module);
+    const char *home = sc->sv[WX_SS_PYTHON_HOME], *program = WX_BUILD_PYTHON;
+    PyConfig config;
+    PyStatus status;
+    PyObject *mod;
+    int is_venv = 0, rc;
+
+    wx_ipool = p;
+    wx_interps = apr_hash_make(p);
+    wx_python_path = sc->sv[WX_SS_PYTHON_PATH];
+
+    PyConfig_InitPythonConfig(&config);
+    config.install_signal_handlers = 0;
+    config.parse_argv = 0;
+    if (sc->iv[WX_SS_PYTHON_OPTIMIZE] != WX_UNSET)
+        config.optimization_level = sc->iv[WX_SS_PYTHON_OPTIMIZE];
+    if (home) {
+        const char *exe = program_for_home(p, home, &is_venv);
+        if (exe)
+            program = exe;
+        if (!is_venv) {
+            status = PyConfig_SetBytesString(&config, &config.home, home);
+            if (PyStatus_Exception(status))
+                goto failed;
+        }
+    }
+    status = PyConfig_SetBytesString(&config, &config.program_name, program);
+    if (PyStatus_Exception(status))
+        goto failed;
+    status = Py_InitializeFromConfig(&config);
+    if (PyStatus_Exception(status))
+        goto failed;
+    PyConfig_Clear(&config);
+    PyEval_SaveThread();
+
+    rc = wx_py_boot();
+    if (rc != WX_BOOT_SENTINEL) {
+        wx_python_failure = "the mod_wsgi_ext Python package failed to initialise (see the error "
+                            "logged above at start-up)";
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "mod_wsgi_ext: %s", wx_python_failure);
+        return;
+    }
+
+    {
+        PyGILState_STATE g = PyGILState_Ensure();
+        mod = wx_request_type_ready() == 0 ? setup_interpreter("") : NULL;
+        if (!mod) {
+            wx_log_python_error(NULL, s, "mod_wsgi_ext: setting up the main interpreter failed");
+            wx_python_failure = "setting up the main Python interpreter failed (traceback logged "
+                                "at start-up)";
+            PyGILState_Release(g);
+            return;
+        }
+        add_interp("", PyInterpreterState_Main(), mod);
+        PyGILState_Release(g);
+    }
+    wx_python_failure = NULL;
+    apr_pool_cleanup_register(p, NULL, child_exit, apr_pool_cleanup_null);
+    return;
+
+failed:
+    wx_python_failure = apr_psprintf(p, "Python could not start (program %s%s%s): %s%s%s", program,
+                                     home ? ", WSGIPythonHome " : "", home ? home : "",
+                                     status.func ? status.func : "",
+                                     status.func ? ": " : "",
+                                     status.err_msg ? status.err_msg : "unknown error");
+    PyConfig_Clear(&config);
+    ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "mod_wsgi_ext: %s", wx_python_failure);
+}
+
+/* WSGIImportScript with process-group %{GLOBAL}, and WSGIScriptAlias mounts naming both groups
+ * with process-group %{GLOBAL}: import them now, before the process serves a request. */
+void wx_preload_scripts(apr_pool_t *p, server_rec *main_s)
+{
+    server_rec *s;
+    if (wx_python_failure)
+        return;
+    for (s = main_s; s; s = s->next) {
+        wx_server_config *sc = ap_get_module_config(s->module_config, &wsgi_ext_module);
+        int pass;
+        for (pass = 0; pass < 2; pass++) {
+            apr_array_header_t *arr = pass ? sc->aliases : sc->imports;
+            int i;
+            for (i = 0; i < arr->nelts; i++) {
+                wx_mount *m = &((wx_mount *)arr->elts)[i];
+                const char *group, *err = NULL;
+                wx_entered st;
+                wx_interp *ip;
+                PyObject *res;
+                if (!m->process_group || !m->application_group || m->regex)
+                    continue;
+                if (strcmp(m->process_group, "%{GLOBAL}"))
+                    continue;
+                if (!strcmp(m->application_group, "%{GLOBAL}"))
+                    group = "";
+                else if (!strcmp(m->application_group, "%{SERVER}"))
+                    group = s->port && s->port != 80 && s->port != 443
+                            ? apr_psprintf(p, "%s:%u", s->server_hostname, s->port)
+                            : s->server_hostname;
+                else if (!strcmp(m->application_group, "%{RESOURCE}") && m->location)
+                    group = apr_psprintf(p, "%s%s|%s", s->server_hostname,
+                                         s->port && s->port != 80 && s->port != 443
+                                         ? apr_psprintf(p, ":%u", s->port) : "",
+                                         strcmp(m->location, "/") ? m->location : "");
+                else if (!strncmp(m->application_group, "%{", 2))
+                    continue;
+                else
+                    group = m->application_group;
+                ip = wx_enter(group, &st, &err);
+                if (!ip) {
+                    ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, "mod_wsgi_ext: cannot preload '%s': %s",
+                                 m->path, err);
+                    continue;
+                }
+                res = PyObject_CallMethod(ip->module, "preload", "si", m->path, pass);
+                if (!res)
+                    wx_log_python_error(NULL, s, apr_psprintf(p, "mod_wsgi_ext: preloading '%s' "
+                                                              "failed", m->path));
+                Py_XDECREF(res);
+                wx_leave(&st);
+            }
+        }
+    }
+}

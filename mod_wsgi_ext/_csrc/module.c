@@ -1,0 +1,436 @@
+/* module.c -- the Apache module: start-up checks, child start-up, URL mapping and the handler.
+ *
+ *   post_config   (parent, second pass only) refuse to start next to mod_wsgi/mod_python or when
+ *                 the children's user cannot read the embedded Python; warn about directives that
+ *                 are accepted for compatibility only.
+ *   child_init    start Python (interp.c) and preload scripts.
+ *   translate_name  WSGIScriptAlias / WSGIScriptAliasMatch (after mod_alias, so Alias wins).
+ *   handler       wsgi-script, application/x-httpd-wsgi and WSGIHandlerScript names: build the
+ *                 environ and call mod_wsgi_ext.runtime.embedded.handle() in the right interpreter.
+ */
+#include "wx.h"
+
+#define WX_HANDLER "wsgi-script"
+#define WX_MIME_HANDLER "application/x-httpd-wsgi"
+
+typedef struct {
+    const wx_mount *mount;
+    const char *script_name;   /* set by WSGIScriptAliasMatch */
+} wx_req_note;
+
+void wx_log_server(int level, const char *msg)
+{
+    ap_log_error(APLOG_MARK, level, 0, ap_server_conf, "%s", msg);
+}
+
+/* ---------------------------------------------------------------- post_config */
+
+static int user_in_group(uid_t uid, gid_t gid, gid_t want)
+{
+    struct passwd *pw;
+    gid_t groups[256];
+    int n = 256, i;
+    if (gid == want)
+        return 1;
+    pw = getpwuid(uid);
+    if (!pw || getgrouplist(pw->pw_name, gid, groups, &n) < 0)
+        return 0;
+    for (i = 0; i < n; i++)
+        if (groups[i] == want)
+            return 1;
+    return 0;
+}
+
+static int may(const struct stat *st, uid_t uid, gid_t gid, int bits /* 4 read, 1 exec */)
+{
+    if (uid == 0)
+        return 1;
+    if (st->st_uid == uid)
+        return ((st->st_mode >> 6) & bits) == bits;
+    if (user_in_group(uid, gid, st->st_gid))
+        return ((st->st_mode >> 3) & bits) == bits;
+    return (st->st_mode & bits) == bits;
+}
+
+/* NULL when uid/gid can read path (every directory on the way searchable), else why not. */
+static const char *unreadable(apr_pool_t *p, const char *path, uid_t uid, gid_t gid)
+{
+    char *copy = apr_pstrdup(p, path), *slash;
+    struct stat st;
+    for (slash = strchr(copy + 1, '/'); slash; slash = strchr(slash + 1, '/')) {
+        *slash = '\0';
+        if (stat(copy, &st) == 0 && !may(&st, uid, gid, 1))
+            return apr_psprintf(p, "the directory %s is not searchable by it", copy);
+        *slash = '/';
+    }
+    if (stat(path, &st) != 0)
+        return apr_psprintf(p, "it does not exist");
+    if (!may(&st, uid, gid, S_ISDIR(st.st_mode) ? 5 : 4))
+        return apr_psprintf(p, "the file is not readable by it");
+    return NULL;
+}
+
+static const char *module_path(void)
+{
+    Dl_info info;
+    if (dladdr((void *)&wsgi_ext_module, &info) && info.dli_fname)
+        return info.dli_fname;
+    return NULL;
+}
+
+static int check_readable(apr_pool_t *p, server_rec *s)
+{
+    wx_server_config *sc = ap_get_module_config(s->module_config, &wsgi_ext_module);
+    uid_t uid = ap_unixd_config.user_id;
+    gid_t gid = ap_unixd_config.group_id;
+    const char *paths[8], *user = ap_unixd_config.user_name, *mod = module_path();
+    int n = 0, i;
+    if (geteuid() != 0 || uid == 0)
+        return OK;   /* the children run as us */
+    if (sc->sv[WX_SS_PYTHON_HOME])
+        paths[n++] = sc->sv[WX_SS_PYTHON_HOME];
+    else {
+        paths[n++] = WX_BUILD_PYTHON;
+        paths[n++] = WX_STDLIB_FILE;
+        paths[n++] = WX_CFFI_BACKEND_FILE;
+    }
+    if (mod) {
+        paths[n++] = mod;
+        paths[n++] = apr_pstrcat(p, ap_make_dirstr_parent(p, mod), "__init__.py", NULL);
+    }
+    for (i = 0; i < n; i++) {
+        const char *why = unreadable(p, paths[i], uid, gid);
+        if (why) {
+            ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s,
+                         "mod_wsgi_ext: the user '%s' that Apache children run as cannot read %s "
+                         "(%s); install mod_wsgi_ext with a Python that user can read, such as a "
+                         "virtual environment made with /usr/bin/python3 outside /root, or change "
+                         "the permissions", user ? user : "?", paths[i], why);
+            return !OK;
+        }
+    }
+    return OK;
+}
+
+static int wx_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, server_rec *s)
+{
+    void *data = NULL;
+    const char *key = "wsgi_ext_post_config";
+    const char *conflicts[] = {"mod_wsgi.c", "mod_python.c", NULL};
+    server_rec *vs;
+    int i;
+
+    apr_pool_userdata_get(&data, key, s->process->pool);
+    if (!data) {
+        apr_pool_userdata_set((const void *)1, key, apr_pool_cleanup_null, s->process->pool);
+        return OK;
+    }
+    for (i = 0; conflicts[i]; i++) {
+        if (ap_find_linked_module(conflicts[i])) {
+            ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s,
+                         "mod_wsgi_ext: cannot run in the same server as %.*s (%s is loaded); "
+                         "remove one of the two LoadModule lines", (int)(strlen(conflicts[i]) - 2),
+                         conflicts[i], conflicts[i]);
+            return !OK;
+        }
+    }
+    if (check_readable(ptemp, s) != OK)
+        return !OK;
+    for (vs = s; vs; vs = vs->next) {
+        wx_server_config *sc = ap_get_module_config(vs->module_config, &wsgi_ext_module);
+        for (i = 0; i < sc->compat->nelts; i++) {
+            const char *name = ((const char **)sc->compat->elts)[i];
+            int j, dup = 0;
+            for (j = 0; j < i; j++)
+                dup |= !strcmp(name, ((const char **)sc->compat->elts)[j]);
+            if (!dup)
+                ap_log_error(APLOG_MARK, APLOG_WARNING, 0, vs,
+                             "mod_wsgi_ext: %s is accepted for mod_wsgi compatibility; no effect",
+                             name);
+        }
+    }
+    ap_add_version_component(pconf, "mod_wsgi_ext/" WX_VERSION);
+    return OK;
+}
+
+/* ---------------------------------------------------------------- child start */
+
+static void wx_child_init(apr_pool_t *p, server_rec *s)
+{
+    wx_start_python(p, s);
+    wx_preload_scripts(p, s);
+}
+
+/* ---------------------------------------------------------------- URL mapping */
+
+/* length of uri matched by alias prefix, mod_alias style (runs of '/' compare equal), or 0 */
+static size_t prefix_match(const char *uri, const char *alias)
+{
+    const char *a = alias, *u = uri;
+    while (*a) {
+        if (*a == '/') {
+            if (*u != '/')
+                return 0;
+            while (*a == '/') a++;
+            while (*u == '/') u++;
+        }
+        else if (*u++ != *a++)
+            return 0;
+    }
+    if (a[-1] != '/' && *u && *u != '/')
+        return 0;
+    return u - uri;
+}
+
+static int wx_translate(request_rec *r)
+{
+    wx_server_config *sc = ap_get_module_config(r->server->module_config, &wsgi_ext_module);
+    int i;
+    if (!sc->aliases->nelts || r->uri[0] != '/')
+        return DECLINED;
+    for (i = 0; i < sc->aliases->nelts; i++) {
+        const wx_mount *m = &((wx_mount *)sc->aliases->elts)[i];
+        const char *path;
+        wx_req_note *note;
+        size_t len;
+        if (m->regex) {
+            ap_regmatch_t rm[AP_MAX_REG_MATCH];
+            if (ap_regexec(m->regex, r->uri, AP_MAX_REG_MATCH, rm, 0))
+                continue;
+            len = rm[0].rm_eo;
+            path = ap_pregsub(r->pool, m->path, r->uri, AP_MAX_REG_MATCH, rm);
+            if (!path)
+                return HTTP_INTERNAL_SERVER_ERROR;
+        }
+        else {
+            len = prefix_match(r->uri, m->location);
+            if (!len)
+                continue;
+            path = m->path;
+        }
+        note = apr_pcalloc(r->pool, sizeof(*note));
+        note->mount = m;
+        if (m->regex)
+            note->script_name = apr_pstrndup(r->pool, r->uri, len);
+        ap_set_module_config(r->request_config, &wsgi_ext_module, note);
+        r->filename = apr_pstrcat(r->pool, path, r->uri + len, NULL);
+        r->handler = WX_HANDLER;
+        apr_table_setn(r->notes, "alias-forced-type", r->handler);
+        return OK;
+    }
+    return DECLINED;
+}
+
+/* ---------------------------------------------------------------- handler */
+
+const char *wx_resolve_app_group(request_rec *r, const char *spec, const char *script_name)
+{
+    if (!spec || !strcmp(spec, "%{RESOURCE}")) {
+        apr_port_t port = ap_get_server_port(r);
+        const char *host = r->server->server_hostname;
+        if (port != 80 && port != 443)
+            host = apr_psprintf(r->pool, "%s:%u", host, port);
+        return apr_psprintf(r->pool, "%s|%s", host, script_name);
+    }
+    if (!strcmp(spec, "%{GLOBAL}"))
+        return "";
+    if (!strcmp(spec, "%{SERVER}")) {
+        apr_port_t port = ap_get_server_port(r);
+        if (port != 80 && port != 443)
+            return apr_psprintf(r->pool, "%s:%u", r->server->server_hostname, port);
+        return r->server->server_hostname;
+    }
+    if (!strncmp(spec, "%{ENV:", 6)) {
+        const char *name = apr_pstrndup(r->pool, spec + 6, strlen(spec) - 7), *v;
+        v = apr_table_get(r->subprocess_env, name);
+        if (!v)
+            v = apr_table_get(r->notes, name);
+        if (!v)
+            v = getenv(name);
+        return v ? (strcmp(v, "%{GLOBAL}") ? v : "") : NULL;
+    }
+    return spec;
+}
+
+static int fail(request_rec *r, int status, const char *msg)
+{
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "mod_wsgi_ext: %s", msg);
+    return status;
+}
+
+static int map_head_auto(request_rec *r)
+{
+    ap_filter_t *f;
+    for (f = r->output_filters; f; f = f->next)
+        if (f->frec->ftype < AP_FTYPE_PROTOCOL && f->frec->ftype >= AP_FTYPE_RESOURCE)
+            return 1;
+    return 0;
+}
+
+static int wx_handler(request_rec *r)
+{
+    wx_dir_config *dc;
+    wx_req_note *note;
+    const wx_mount *m = NULL;
+    const char *script, *pgroup, *agroup_spec, *agroup, *callable, *err = NULL;
+    const char *script_name = NULL;
+    int pass_auth, reloading, map_head, rc, status = OK, handler_script = 0;
+    wx_entered st;
+    wx_interp *ip;
+    PyObject *env = NULL, *req = NULL, *res, *func;
+
+    if (!r->handler)
+        return DECLINED;
+    dc = ap_get_module_config(r->per_dir_config, &wsgi_ext_module);
+    if (strcmp(r->handler, WX_HANDLER) && strcmp(r->handler, WX_MIME_HANDLER)) {
+        int i;
+        if (!dc->handlers)
+            return DECLINED;
+        for (i = 0; i < dc->handlers->nelts; i++) {
+            const wx_mount *h = &((wx_mount *)dc->handlers->elts)[i];
+            if (!strcmp(h->location, r->handler)) {
+                m = h;
+                break;
+            }
+        }
+        if (!m)
+            return DECLINED;
+        handler_script = 1;
+    }
+    note = ap_get_module_config(r->request_config, &wsgi_ext_module);
+    if (note && !m) {
+        m = note->mount;
+        script_name = note->script_name;
+    }
+
+    if (handler_script) {
+        script = m->path;
+    }
+    else {
+        script = r->filename;
+        if (r->finfo.filetype == APR_NOFILE)
+            return fail(r, HTTP_NOT_FOUND, apr_psprintf(r->pool, "Target WSGI script not found or "
+                                                        "unable to stat: %s", r->filename));
+        if (r->finfo.filetype == APR_DIR)
+            return fail(r, HTTP_FORBIDDEN, apr_psprintf(r->pool, "Attempt to invoke directory as "
+                                                        "WSGI application: %s", r->filename));
+        if (!note && !(ap_allow_options(r) & OPT_EXECCGI))
+            return fail(r, HTTP_FORBIDDEN, apr_psprintf(r->pool, "Options ExecCGI is off in this "
+                                                        "directory: %s", r->filename));
+    }
+    if (r->method_number == M_OPTIONS && r->uri[0] == '*')
+        return DECLINED;
+
+    pgroup = m && m->process_group ? m->process_group : dc->sv[WX_DS_PROCESS_GROUP];
+    if (pgroup && !strncmp(pgroup, "%{ENV:", 6)) {
+        const char *name = apr_pstrndup(r->pool, pgroup + 6, strlen(pgroup) - 7);
+        pgroup = apr_table_get(r->subprocess_env, name);
+    }
+    if (pgroup && *pgroup && strcmp(pgroup, "%{GLOBAL}"))
+        return fail(r, HTTP_INTERNAL_SERVER_ERROR,
+                    apr_psprintf(r->pool, "No WSGI daemon process called '%s' has been configured: "
+                                 "%s", pgroup, script));
+    {
+        wx_server_config *sc = ap_get_module_config(ap_server_conf->module_config,
+                                                    &wsgi_ext_module);
+        if (sc->iv[WX_SS_RESTRICT_EMBEDDED] == 1)
+            return fail(r, HTTP_INTERNAL_SERVER_ERROR,
+                        apr_psprintf(r->pool, "Embedded mode of mod_wsgi_ext disabled by runtime "
+                                     "configuration (WSGIRestrictEmbedded On): %s", script));
+    }
+    if (wx_python_failure)
+        return fail(r, HTTP_INTERNAL_SERVER_ERROR,
+                    apr_psprintf(r->pool, "cannot serve %s: %s", script, wx_python_failure));
+
+    callable = m && m->callable_object ? m->callable_object
+               : dc->sv[WX_DS_CALLABLE_OBJECT] ? dc->sv[WX_DS_CALLABLE_OBJECT] : "application";
+    pass_auth = m && m->pass_authorization != WX_UNSET ? m->pass_authorization
+                : dc->iv[WX_DS_PASS_AUTHORIZATION] == 1;
+    reloading = dc->iv[WX_DS_SCRIPT_RELOADING] != 0;
+    map_head = dc->iv[WX_DS_MAP_HEAD_TO_GET] == WX_UNSET || dc->iv[WX_DS_MAP_HEAD_TO_GET] == 2
+               ? map_head_auto(r) : dc->iv[WX_DS_MAP_HEAD_TO_GET];
+
+    rc = ap_setup_client_block(r, dc->iv[WX_DS_CHUNKED_REQUEST] == 1 ? REQUEST_CHUNKED_DECHUNK
+                                                                     : REQUEST_CHUNKED_ERROR);
+    if (rc != OK)
+        return rc;
+
+    if (!r->log_id)
+        ap_run_generate_log_id(r->connection, r, &r->log_id);
+
+    ap_add_common_vars(r);
+    if (!script_name && r->path_info && *r->path_info)
+        script_name = apr_pstrndup(r->pool, r->uri, ap_find_path_info(r->uri, r->path_info));
+    else if (!script_name)
+        script_name = r->uri;
+    if (handler_script)
+        apr_table_setn(r->subprocess_env, "mod_wsgi.handler_script", script);
+    if (!apr_table_get(r->subprocess_env, "SCRIPT_FILENAME"))
+        apr_table_setn(r->subprocess_env, "SCRIPT_FILENAME", r->filename);
+
+    agroup_spec = m && m->application_group ? m->application_group
+                  : dc->sv[WX_DS_APPLICATION_GROUP];
+    agroup = wx_resolve_app_group(r, agroup_spec, script_name);
+    if (!agroup)
+        return fail(r, HTTP_INTERNAL_SERVER_ERROR,
+                    apr_psprintf(r->pool, "WSGIApplicationGroup %s: the variable is not set for "
+                                 "this request", agroup_spec));
+
+    ip = wx_enter(agroup, &st, &err);
+    if (!ip)
+        return fail(r, HTTP_INTERNAL_SERVER_ERROR, err ? err : "cannot enter the interpreter");
+
+    env = wx_build_environ(r, script_name, "", agroup, callable, reloading, pass_auth, map_head);
+    req = env ? wx_request_new(r) : NULL;
+    func = req ? wx_interp_func(ip, "handle") : NULL;
+    res = NULL;
+    if (func) {
+        const char *proxies = dc->sv[WX_DS_TRUSTED_PROXIES];
+        const char *headers = dc->sv[WX_DS_TRUSTED_PROXY_HEADERS];
+        res = PyObject_CallFunction(func, "OOssiiss", req, env, script, callable, reloading,
+                                    dc->iv[WX_DS_ERROR_OVERRIDE] == 1, headers ? headers : "",
+                                    proxies ? proxies : "");
+        Py_DECREF(func);
+    }
+    if (!res) {
+        wx_log_python_error(r, NULL, apr_psprintf(r->pool, "mod_wsgi_ext: exception in the request "
+                                                  "dispatcher for %s", script));
+        status = HTTP_INTERNAL_SERVER_ERROR;
+    }
+    else {
+        status = PyLong_AsLong(res);
+        if (status == -1 && PyErr_Occurred()) {
+            PyErr_Clear();
+            status = HTTP_INTERNAL_SERVER_ERROR;
+        }
+        Py_DECREF(res);
+    }
+    if (req) {
+        wx_request_invalidate(req);
+        Py_DECREF(req);
+    }
+    Py_XDECREF(env);
+    wx_leave(&st);
+    return status;
+}
+
+/* ---------------------------------------------------------------- registration */
+
+static void wx_register_hooks(apr_pool_t *p)
+{
+    static const char *const after_alias[] = {"mod_alias.c", NULL};
+    ap_hook_post_config(wx_post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_child_init(wx_child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_translate_name(wx_translate, after_alias, NULL, APR_HOOK_MIDDLE);
+    ap_hook_handler(wx_handler, NULL, NULL, APR_HOOK_MIDDLE);
+}
+
+module AP_MODULE_DECLARE_DATA wsgi_ext_module = {
+    STANDARD20_MODULE_STUFF,
+    wx_create_dir_config,
+    wx_merge_dir_config,
+    wx_create_server_config,
+    wx_merge_server_config,
+    wx_commands,
+    wx_register_hooks
+};

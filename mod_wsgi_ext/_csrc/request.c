@@ -1,0 +1,393 @@
+/* request.c -- the per-request bridge object and the environ builder (CPython C API).
+ *
+ * The Python side (mod_wsgi_ext/wsgi/, mod_wsgi_ext/runtime/embedded.py) speaks WSGI; it reaches
+ * Apache only through the methods of wx_RequestType below, a handful of calls per request:
+ * read(n), start(status, reason, headers), write(data, flush), sendfile(fd, offset, length),
+ * log(level, text), abort().  These work in any interpreter (the type is static and the module
+ * mod_wsgi_ext._apache is created in each interpreter by wx_apache_module_new()).  Once the
+ * Apache handler returns, the object is invalidated and every method raises RuntimeError.
+ */
+#include "wx.h"
+
+typedef struct {
+    PyObject_HEAD
+    request_rec *r;
+    apr_bucket_brigade *bb;
+    int read_eof;
+    int started;
+} wx_RequestObject;
+
+static PyObject *ended(void)
+{
+    PyErr_SetString(PyExc_RuntimeError, "mod_wsgi_ext: this request has already ended");
+    return NULL;
+}
+
+#define REQ(self) request_rec *r = ((wx_RequestObject *)(self))->r; if (!r) return ended()
+
+static PyObject *req_read(PyObject *self, PyObject *args)
+{
+    wx_RequestObject *o = (wx_RequestObject *)self;
+    Py_ssize_t n = -1, got = 0, cap;
+    PyObject *buf;
+    REQ(self);
+    if (!PyArg_ParseTuple(args, "|n", &n))
+        return NULL;
+    if (o->read_eof || n == 0)
+        return PyBytes_FromStringAndSize("", 0);
+    cap = n > 0 ? n : 16384;
+    buf = PyBytes_FromStringAndSize(NULL, cap);
+    if (!buf)
+        return NULL;
+    for (;;) {
+        long rc;
+        if (got == cap) {
+            if (n > 0)
+                break;
+            cap *= 2;
+            if (_PyBytes_Resize(&buf, cap) < 0)
+                return NULL;
+        }
+        Py_BEGIN_ALLOW_THREADS
+        rc = ap_get_client_block(r, PyBytes_AS_STRING(buf) + got, cap - got);
+        Py_END_ALLOW_THREADS
+        if (rc == 0) {
+            o->read_eof = 1;
+            break;
+        }
+        if (rc < 0) {
+            Py_DECREF(buf);
+            PyErr_SetString(PyExc_OSError, "mod_wsgi_ext: request data read error (the client "
+                            "went away or sent a malformed body)");
+            return NULL;
+        }
+        got += rc;
+        if (n > 0)
+            break;    /* a short read is fine: the caller loops */
+    }
+    if (got != cap && _PyBytes_Resize(&buf, got) < 0)
+        return NULL;
+    return buf;
+}
+
+static PyObject *req_start(PyObject *self, PyObject *args)
+{
+    wx_RequestObject *o = (wx_RequestObject *)self;
+    int status;
+    const char *reason;
+    PyObject *headers;
+    Py_ssize_t i, n;
+    REQ(self);
+    if (!PyArg_ParseTuple(args, "isO!", &status, &reason, &PyList_Type, &headers))
+        return NULL;
+    r->status = status;
+    r->status_line = apr_psprintf(r->pool, "%03d %s", status, reason);
+    n = PyList_GET_SIZE(headers);
+    for (i = 0; i < n; i++) {
+        PyObject *item = PyList_GET_ITEM(headers, i);
+        const char *name, *value;
+        if (!PyTuple_Check(item) || PyTuple_GET_SIZE(item) != 2) {
+            PyErr_SetString(PyExc_TypeError, "headers must be (name, value) tuples");
+            return NULL;
+        }
+        name = PyUnicode_AsUTF8(PyTuple_GET_ITEM(item, 0));
+        value = name ? PyUnicode_AsUTF8(PyTuple_GET_ITEM(item, 1)) : NULL;
+        if (!value)
+            return NULL;
+        if (!strcasecmp(name, "Content-Type"))
+            ap_set_content_type(r, apr_pstrdup(r->pool, value));
+        else if (!strcasecmp(name, "Content-Length"))
+            ap_set_content_length(r, apr_atoi64(value));
+        else
+            apr_table_add(r->headers_out, name, value);
+    }
+    o->started = 1;
+    Py_RETURN_NONE;
+}
+
+static PyObject *pass_brigade(wx_RequestObject *o, request_rec *r)
+{
+    apr_status_t rv;
+    Py_BEGIN_ALLOW_THREADS
+    rv = ap_pass_brigade(r->output_filters, o->bb);
+    apr_brigade_cleanup(o->bb);
+    Py_END_ALLOW_THREADS
+    if (rv != APR_SUCCESS || r->connection->aborted)
+        Py_RETURN_FALSE;
+    Py_RETURN_TRUE;
+}
+
+static PyObject *req_write(PyObject *self, PyObject *args)
+{
+    wx_RequestObject *o = (wx_RequestObject *)self;
+    Py_buffer data;
+    int flush = 0;
+    PyObject *res;
+    REQ(self);
+    if (!PyArg_ParseTuple(args, "y*|p", &data, &flush))
+        return NULL;
+    if (r->connection->aborted) {
+        PyBuffer_Release(&data);
+        Py_RETURN_FALSE;
+    }
+    if (data.len)
+        APR_BRIGADE_INSERT_TAIL(o->bb, apr_bucket_transient_create(data.buf, data.len,
+                                                                   r->connection->bucket_alloc));
+    if (flush)
+        APR_BRIGADE_INSERT_TAIL(o->bb, apr_bucket_flush_create(r->connection->bucket_alloc));
+    res = pass_brigade(o, r);
+    PyBuffer_Release(&data);
+    return res;
+}
+
+static PyObject *req_sendfile(PyObject *self, PyObject *args)
+{
+    wx_RequestObject *o = (wx_RequestObject *)self;
+    int fd;
+    long long offset, length;
+    apr_file_t *f = NULL;
+    apr_os_file_t osf;
+    REQ(self);
+    if (!PyArg_ParseTuple(args, "iLL", &fd, &offset, &length))
+        return NULL;
+    osf = fd;
+    if (apr_os_file_put(&f, &osf, APR_FOPEN_READ | APR_FOPEN_SENDFILE_ENABLED, r->pool)
+        != APR_SUCCESS) {
+        PyErr_SetString(PyExc_OSError, "mod_wsgi_ext: cannot use the file for sendfile");
+        return NULL;
+    }
+    apr_brigade_insert_file(o->bb, f, (apr_off_t)offset, (apr_off_t)length, r->pool);
+    /* flush so the file is sent before the caller closes it */
+    APR_BRIGADE_INSERT_TAIL(o->bb, apr_bucket_flush_create(r->connection->bucket_alloc));
+    return pass_brigade(o, r);
+}
+
+static PyObject *req_abort(PyObject *self, PyObject *noargs)
+{
+    wx_RequestObject *o = (wx_RequestObject *)self;
+    conn_rec *c;
+    REQ(self);
+    c = r->connection;
+    /* A response already under way cannot become an error page: end it as broken, so that the
+     * chunked encoding gets no last chunk and the connection closes (the client sees a cut
+     * response, never a silently short 200). */
+    r->no_cache = 1;
+    c->keepalive = AP_CONN_CLOSE;
+    if (!c->aborted)
+        APR_BRIGADE_INSERT_TAIL(o->bb, ap_bucket_error_create(HTTP_BAD_GATEWAY, NULL, r->pool,
+                                                              c->bucket_alloc));
+    APR_BRIGADE_INSERT_TAIL(o->bb, apr_bucket_eos_create(c->bucket_alloc));
+    return pass_brigade(o, r);
+}
+
+static PyObject *req_log(PyObject *self, PyObject *args)
+{
+    int level;
+    const char *text;
+    REQ(self);
+    if (!PyArg_ParseTuple(args, "is", &level, &text))
+        return NULL;
+    ap_log_rerror(APLOG_MARK, level, 0, r, "%s", text);
+    Py_RETURN_NONE;
+}
+
+static PyObject *req_get_aborted(PyObject *self, void *closure)
+{
+    REQ(self);
+    return PyBool_FromLong(r->connection->aborted);
+}
+
+static PyObject *req_get_started(PyObject *self, void *closure)
+{
+    return PyBool_FromLong(((wx_RequestObject *)self)->started);
+}
+
+static PyObject *req_get_alive(PyObject *self, void *closure)
+{
+    return PyBool_FromLong(((wx_RequestObject *)self)->r != NULL);
+}
+
+static PyMethodDef req_methods[] = {
+    {"read", req_read, METH_VARARGS, "read(n=-1) -> bytes of the request body"},
+    {"start", req_start, METH_VARARGS, "start(status, reason, headers): set the response head"},
+    {"write", req_write, METH_VARARGS, "write(data, flush=False) -> False once the client is gone"},
+    {"sendfile", req_sendfile, METH_VARARGS, "sendfile(fd, offset, length) -> bool"},
+    {"abort", req_abort, METH_NOARGS, "end a started response as broken and close the connection"},
+    {"log", req_log, METH_VARARGS, "log(level, text) to the error log for this request"},
+    {NULL}
+};
+
+static PyGetSetDef req_getset[] = {
+    {"aborted", req_get_aborted, NULL, "the client connection is gone", NULL},
+    {"started", req_get_started, NULL, "the response head was handed to Apache", NULL},
+    {"alive", req_get_alive, NULL, "the Apache request is still running", NULL},
+    {NULL}
+};
+
+PyTypeObject wx_RequestType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "mod_wsgi_ext._apache.Request",
+    .tp_basicsize = sizeof(wx_RequestObject),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "The Apache request a WSGI application is answering (internal).",
+    .tp_methods = req_methods,
+    .tp_getset = req_getset,
+};
+
+int wx_request_type_ready(void)
+{
+    return PyType_Ready(&wx_RequestType);
+}
+
+PyObject *wx_request_new(request_rec *r)
+{
+    wx_RequestObject *o = PyObject_New(wx_RequestObject, &wx_RequestType);
+    if (!o)
+        return NULL;
+    o->r = r;
+    o->bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
+    o->read_eof = 0;
+    o->started = 0;
+    return (PyObject *)o;
+}
+
+void wx_request_invalidate(PyObject *req)
+{
+    ((wx_RequestObject *)req)->r = NULL;
+}
+
+/* ------------------------------------------------------------------ environ */
+
+static int set_str(PyObject *d, const char *key, const char *val)
+{
+    PyObject *v = PyUnicode_DecodeLatin1(val, strlen(val), NULL);
+    int rc = v ? PyDict_SetItemString(d, key, v) : -1;
+    Py_XDECREF(v);
+    return rc;
+}
+
+static PyObject *wx_static_version, *wx_apache_version;
+
+PyObject *wx_build_environ(request_rec *r, const char *script_name_override,
+                           const char *process_group, const char *application_group,
+                           const char *callable_object, int script_reloading,
+                           int pass_authorization, int map_head)
+{
+    PyObject *env = PyDict_New();
+    const apr_array_header_t *arr;
+    const apr_table_entry_t *e;
+    int i, threaded = 0, max_daemons = 0;
+    const char *script_name;
+    if (!env)
+        return NULL;
+
+    arr = apr_table_elts(r->subprocess_env);
+    e = (const apr_table_entry_t *)arr->elts;
+    for (i = 0; i < arr->nelts; i++) {
+        if (!e[i].key || !e[i].val)
+            continue;
+        if (set_str(env, e[i].key, e[i].val) < 0)
+            goto fail;
+    }
+    if (pass_authorization) {
+        const char *auth = apr_table_get(r->headers_in, "Authorization");
+        if (auth && set_str(env, "HTTP_AUTHORIZATION", auth) < 0)
+            goto fail;
+    }
+
+    /* CGI variables (as ap_add_cgi_vars, without its PATH_TRANSLATED sub-request) */
+    if (set_str(env, "GATEWAY_INTERFACE", "CGI/1.1") < 0
+        || set_str(env, "SERVER_PROTOCOL", r->protocol) < 0
+        || set_str(env, "REQUEST_METHOD",
+                   map_head && r->header_only ? "GET" : r->method) < 0
+        || set_str(env, "QUERY_STRING", r->args ? r->args : "") < 0
+        || set_str(env, "REQUEST_URI", r->unparsed_uri) < 0)
+        goto fail;
+    if (script_name_override)
+        script_name = script_name_override;
+    else if (r->path_info && *r->path_info)
+        script_name = apr_pstrndup(r->pool, r->uri, ap_find_path_info(r->uri, r->path_info));
+    else
+        script_name = r->uri;
+    if (set_str(env, "SCRIPT_NAME", script_name) < 0
+        || set_str(env, "PATH_INFO", r->path_info ? r->path_info : "") < 0)
+        goto fail;
+
+    ap_mpm_query(AP_MPMQ_IS_THREADED, &threaded);
+    ap_mpm_query(AP_MPMQ_MAX_DAEMONS, &max_daemons);
+    if (!wx_static_version) {
+        wx_static_version = Py_BuildValue("(ii)", 1, 0);
+        wx_apache_version = Py_BuildValue("(iii)", AP_SERVER_MAJORVERSION_NUMBER,
+                                          AP_SERVER_MINORVERSION_NUMBER,
+                                          AP_SERVER_PATCHLEVEL_NUMBER);
+    }
+    if (PyDict_SetItemString(env, "wsgi.version", wx_static_version) < 0
+        || set_str(env, "wsgi.url_scheme", ap_http_scheme(r)) < 0
+        || PyDict_SetItemString(env, "wsgi.multithread",
+                                threaded != AP_MPMQ_NOT_SUPPORTED ? Py_True : Py_False) < 0
+        || PyDict_SetItemString(env, "wsgi.multiprocess", max_daemons != 1 ? Py_True : Py_False) < 0
+        || PyDict_SetItemString(env, "wsgi.run_once", Py_False) < 0
+        || PyDict_SetItemString(env, "wsgi.input_terminated", Py_True) < 0
+        || set_str(env, "mod_wsgi.process_group", process_group) < 0
+        || set_str(env, "mod_wsgi.application_group", application_group) < 0
+        || set_str(env, "mod_wsgi.callable_object", callable_object) < 0
+        || set_str(env, "mod_wsgi.script_reloading", script_reloading ? "1" : "0") < 0
+        || set_str(env, "mod_wsgi.request_id", r->log_id ? r->log_id : "") < 0
+        || set_str(env, "mod_wsgi.request_start",
+                   apr_psprintf(r->pool, "%" APR_TIME_T_FMT, r->request_time)) < 0
+        || PyDict_SetItemString(env, "apache.version", wx_apache_version) < 0)
+        goto fail;
+    return env;
+fail:
+    Py_DECREF(env);
+    return NULL;
+}
+
+/* ------------------------------------------------------------------ module */
+
+static PyObject *mod_log_error(PyObject *self, PyObject *args)
+{
+    int level;
+    const char *text;
+    if (!PyArg_ParseTuple(args, "is", &level, &text))
+        return NULL;
+    ap_log_error(APLOG_MARK, level, 0, ap_server_conf, "%s", text);
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef mod_methods[] = {
+    {"log_error", mod_log_error, METH_VARARGS, "log_error(level, text) to the server error log"},
+    {NULL}
+};
+
+static struct PyModuleDef wx_apache_def = {
+    PyModuleDef_HEAD_INIT, "mod_wsgi_ext._apache",
+    "Apache as seen from inside an Apache child (created by the C side in each interpreter).",
+    -1, mod_methods
+};
+
+PyObject *wx_apache_module_new(void)
+{
+    PyObject *m = PyModule_Create(&wx_apache_def);
+    int threaded = 0, max_daemons = 0;
+    if (!m)
+        return NULL;
+    ap_mpm_query(AP_MPMQ_IS_THREADED, &threaded);
+    ap_mpm_query(AP_MPMQ_MAX_DAEMONS, &max_daemons);
+    Py_INCREF(&wx_RequestType);
+    if (PyModule_AddObject(m, "Request", (PyObject *)&wx_RequestType) < 0
+        || PyModule_AddIntConstant(m, "threaded", threaded != AP_MPMQ_NOT_SUPPORTED) < 0
+        || PyModule_AddIntConstant(m, "max_daemons", max_daemons) < 0
+        || PyModule_AddStringConstant(m, "mpm", ap_show_mpm()) < 0
+        || PyModule_AddStringConstant(m, "server_version", ap_get_server_banner()) < 0
+        || PyModule_AddIntConstant(m, "APLOG_CRIT", APLOG_CRIT) < 0
+        || PyModule_AddIntConstant(m, "APLOG_ERR", APLOG_ERR) < 0
+        || PyModule_AddIntConstant(m, "APLOG_WARNING", APLOG_WARNING) < 0
+        || PyModule_AddIntConstant(m, "APLOG_NOTICE", APLOG_NOTICE) < 0
+        || PyModule_AddIntConstant(m, "APLOG_INFO", APLOG_INFO) < 0
+        || PyModule_AddIntConstant(m, "APLOG_DEBUG", APLOG_DEBUG) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}

@@ -1,0 +1,134 @@
+/* wx.h -- shared declarations of the C side of mod_wsgi_ext.
+ *
+ * The C side owns the plumbing: the module struct and hooks (module.c), configuration storage and
+ * the generic directive handler (config.c), Python start-up and interpreter groups (interp.c), and
+ * the per-request bridge object plus the environ builder (request.c).  Everything with meaning
+ * (the WSGI protocol, script loading, logging policy) lives in Python under mod_wsgi_ext/.
+ */
+#ifndef WX_H
+#define WX_H
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include "httpd.h"
+#include "http_config.h"
+#include "http_core.h"
+#include "http_log.h"
+#include "http_main.h"
+#include "http_protocol.h"
+#include "http_request.h"
+#include "util_script.h"
+#include "util_filter.h"
+#include "ap_mpm.h"
+#include "ap_regex.h"
+#include "ap_release.h"
+#include "unixd.h"
+#include "apr_strings.h"
+#include "apr_tables.h"
+#include "apr_hash.h"
+#include "apr_lib.h"
+#include "apr_network_io.h"
+#include "apr_buckets.h"
+#include "apr_file_io.h"
+#include "apr_portable.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+#include <pwd.h>
+#include <grp.h>
+#include <dlfcn.h>
+
+extern module AP_MODULE_DECLARE_DATA wsgi_ext_module;
+APLOG_USE_MODULE(wsgi_ext);
+
+#define WX_UNSET (-1)
+#define WX_BOOT_SENTINEL 0x5EED
+
+/* ---- directive specs (table generated from mod_wsgi_ext/config/registry.py) ---- */
+enum wx_kind {
+    WX_K_FLAG, WX_K_ENUM, WX_K_INT, WX_K_STR, WX_K_GROUP, WX_K_PGROUP, WX_K_DIRPATH,
+    WX_K_PATHLIST, WX_K_HEADERS, WX_K_NETS, WX_K_ALIAS, WX_K_ALIASMATCH, WX_K_HANDLER,
+    WX_K_IMPORT, WX_K_COMPAT
+};
+
+typedef struct {
+    const char *name;
+    int kind;          /* enum wx_kind */
+    int dir_scope;     /* 1: per-directory slot, 0: per-server */
+    int slot;          /* index into the int or string slots (see generated enums) */
+    int global_only;   /* main server only */
+    const char *choices;   /* for ENUM: '|' separated */
+    long imin, imax;
+    const char *const *opt_names;   /* NULL terminated key=value option names */
+    const int *opt_kinds;
+    const char *const *opt_required;
+} wx_spec;
+
+/* generated slot enums: WX_DS_* (dir), WX_SS_* (server), with WX_DS_COUNT / WX_SS_COUNT */
+#include "wx_slots.h"
+
+/* An alias-like mount (WSGIScriptAlias, WSGIScriptAliasMatch, WSGIHandlerScript, WSGIImportScript) */
+typedef struct {
+    const char *location;      /* URL prefix, regex source, or handler name */
+    const char *path;          /* script path (may contain $N for the regex form) */
+    ap_regex_t *regex;         /* WSGIScriptAliasMatch only */
+    const char *process_group; /* NULL when not given */
+    const char *application_group;
+    const char *callable_object;
+    int pass_authorization;    /* WX_UNSET when not given */
+} wx_mount;
+
+typedef struct {
+    int iv[WX_DS_COUNT];            /* ints; WX_UNSET when not set */
+    const char *sv[WX_DS_COUNT];    /* strings; NULL when not set */
+    apr_array_header_t *handlers;   /* wx_mount, WSGIHandlerScript */
+} wx_dir_config;
+
+typedef struct {
+    int iv[WX_SS_COUNT];
+    const char *sv[WX_SS_COUNT];
+    apr_array_header_t *aliases;    /* wx_mount: WSGIScriptAlias and WSGIScriptAliasMatch in order */
+    apr_array_header_t *imports;    /* wx_mount: WSGIImportScript */
+    apr_array_header_t *compat;     /* const char *: compat-only directives seen */
+} wx_server_config;
+
+/* config.c */
+void *wx_create_dir_config(apr_pool_t *p, char *dir);
+void *wx_merge_dir_config(apr_pool_t *p, void *base, void *add);
+void *wx_create_server_config(apr_pool_t *p, server_rec *s);
+void *wx_merge_server_config(apr_pool_t *p, void *base, void *add);
+const char *wx_cmd_generic(cmd_parms *cmd, void *mconfig, const char *args);
+extern const command_rec wx_commands[];
+
+/* interp.c */
+typedef struct wx_interp wx_interp;
+typedef struct {
+    PyGILState_STATE gil;
+    PyThreadState *prev;
+} wx_entered;
+
+extern const char *wx_python_failure;   /* why Python is not available in this process, or NULL */
+void wx_start_python(apr_pool_t *p, server_rec *s);
+wx_interp *wx_enter(const char *group, wx_entered *st, const char **err);
+void wx_leave(wx_entered *st);
+PyObject *wx_interp_func(wx_interp *ip, const char *name);  /* borrowed */
+void wx_preload_scripts(apr_pool_t *p, server_rec *s);
+void wx_log_python_error(request_rec *r, server_rec *s, const char *what);
+
+/* request.c */
+extern PyTypeObject wx_RequestType;
+int wx_request_type_ready(void);
+PyObject *wx_request_new(request_rec *r);
+void wx_request_invalidate(PyObject *req);
+PyObject *wx_build_environ(request_rec *r, const char *script_name_override,
+                           const char *process_group, const char *application_group,
+                           const char *callable_object, int script_reloading,
+                           int pass_authorization, int map_head);
+PyObject *wx_apache_module_new(void);
+
+/* module.c */
+const char *wx_resolve_app_group(request_rec *r, const char *spec, const char *script_name);
+void wx_log_server(int level, const char *msg);   /* also called from Python through cffi */
+
+#endif

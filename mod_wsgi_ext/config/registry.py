@@ -1,0 +1,201 @@
+"""The directive registry: every Apache directive of mod_wsgi_ext, declared once.
+
+Each :class:`Directive` names the directive, where it may appear, what its arguments are, how they
+are validated, its default and its documentation.  Two things are generated from this list and
+nothing else:
+
+* the C command table (``mod_wsgi_ext/_build/gen_directives.py`` writes ``command_rec`` entries and a
+  table of validation specs that one generic C handler interprets at configuration time, so that a bad
+  value fails ``apache2 -t`` with the file and line), and
+* ``docs/directives.md`` (``python -m mod_wsgi_ext.config.docs``); a test fails when it is stale.
+
+This module is imported by the build (before the package exists), so it imports nothing but the
+standard library.
+"""
+
+from dataclasses import dataclass, field
+from typing import Optional, Tuple
+
+# Where a directive may appear.  "server" means the main server only (not a virtual host).
+SERVER, VHOST, DIRECTORY, HTACCESS_FILEINFO, HTACCESS_AUTHCONFIG = (
+    "server", "vhost", "directory", "htaccess:FileInfo", "htaccess:AuthConfig")
+
+# Storage scope in C: per-server config or per-directory config.
+SCOPE_SERVER, SCOPE_DIR = "server", "dir"
+
+# Argument kinds understood by the generic C handler (see _csrc/config.c).
+FLAG = "flag"            # On|Off -> int
+ENUM = "enum"            # one of choices -> index
+INT = "int"              # integer in [imin, imax]
+STR = "str"              # one string
+GROUP = "group"          # an application group: %{GLOBAL} %{SERVER} %{RESOURCE} %{ENV:x} or a name
+PGROUP = "pgroup"        # a process group: %{GLOBAL} %{ENV:x} or a name
+DIRPATH = "dirpath"      # an existing directory
+PATHLIST = "pathlist"    # one or more directories, ':' separated or separate arguments
+HEADERS = "headers"      # one or more header names
+NETS = "nets"            # one or more IP addresses or CIDR networks
+ALIAS = "alias"          # URL PATH [options]
+ALIASMATCH = "aliasmatch"  # REGEX PATH [options]
+HANDLER = "handler"      # NAME PATH [options]
+IMPORT = "import"        # PATH process-group=G application-group=A
+COMPAT = "compat"        # accepted for mod_wsgi compatibility, no effect (warned at start-up)
+
+# key=value options taken by the alias-like directives, with the kind of each value.
+ALIAS_OPTIONS = (("process-group", PGROUP), ("application-group", GROUP),
+                 ("callable-object", STR), ("pass-authorization", FLAG))
+IMPORT_OPTIONS = (("process-group", PGROUP), ("application-group", GROUP))
+
+
+@dataclass(frozen=True)
+class Directive:
+    name: str
+    kind: str
+    contexts: Tuple[str, ...]
+    doc: str
+    syntax: str
+    slot: Optional[str] = None          # C field name (scope decides which struct)
+    scope: str = SCOPE_DIR
+    default: str = "none"
+    choices: Tuple[str, ...] = ()
+    imin: int = 0
+    imax: int = 0
+    options: Tuple[Tuple[str, str], ...] = field(default=())
+    required_options: Tuple[str, ...] = ()
+
+
+D = Directive
+ALL_DIR = (SERVER, VHOST, DIRECTORY)
+
+DIRECTIVES = (
+    D("WSGIScriptAlias", ALIAS, (SERVER, VHOST), scope=SCOPE_SERVER, options=ALIAS_OPTIONS,
+      syntax="WSGIScriptAlias URL-path file-path|directory-path [option=value ...]",
+      doc="Mounts the WSGI script at URL-path: requests for URL-path and below run the script's "
+          "application with SCRIPT_NAME set to URL-path and PATH_INFO to the rest. When the target is "
+          "a directory, the first path segment after URL-path names the script in it. Options: "
+          "process-group, application-group, callable-object, pass-authorization. When both groups "
+          "are given the script is preloaded when the process starts."),
+    D("WSGIScriptAliasMatch", ALIASMATCH, (SERVER, VHOST), scope=SCOPE_SERVER,
+      options=ALIAS_OPTIONS,
+      syntax="WSGIScriptAliasMatch regex file-path [option=value ...]",
+      doc="Regular-expression form of WSGIScriptAlias: the part of the URL the regex matches becomes "
+          "SCRIPT_NAME, and $1..$9 in file-path are replaced by the captured groups. Same options "
+          "as WSGIScriptAlias."),
+    D("WSGIHandlerScript", HANDLER, ALL_DIR, options=ALIAS_OPTIONS,
+      syntax="WSGIHandlerScript name file-path [option=value ...]",
+      doc="Defines a handler called name that SetHandler or AddHandler can select; the WSGI "
+          "application in file-path then serves the request, with the requested file's path in "
+          "SCRIPT_FILENAME. Same options as WSGIScriptAlias."),
+    D("WSGICallableObject", STR, ALL_DIR + (HTACCESS_FILEINFO,), slot="callable_object",
+      default="application", syntax="WSGICallableObject name",
+      doc="Name of the WSGI application object in the script."),
+    D("WSGIApplicationGroup", GROUP, ALL_DIR, slot="application_group", default="%{RESOURCE}",
+      syntax="WSGIApplicationGroup %{GLOBAL}|%{SERVER}|%{RESOURCE}|%{ENV:variable}|name",
+      doc="The interpreter the application runs in. %{GLOBAL} is the main interpreter (needed by "
+          "C extensions that do not work in sub-interpreters); %{SERVER} one interpreter per virtual "
+          "host; %{RESOURCE} one per virtual host and mount point; %{ENV:variable} takes the name "
+          "from a request environment variable; any other value names an interpreter."),
+    D("WSGIProcessGroup", PGROUP, ALL_DIR, slot="process_group", default="%{GLOBAL}",
+      syntax="WSGIProcessGroup %{GLOBAL}|%{ENV:variable}|name",
+      doc="Where the application runs: %{GLOBAL} in the Apache child processes (embedded mode), or "
+          "in the named daemon process group."),
+    D("WSGIImportScript", IMPORT, (SERVER, VHOST), scope=SCOPE_SERVER, options=IMPORT_OPTIONS,
+      required_options=("process-group", "application-group"),
+      syntax="WSGIImportScript file-path process-group=name application-group=name",
+      doc="Imports file-path into the named interpreter when the process starts, before it serves "
+          "its first request (to preload an application). process-group %{GLOBAL} means the Apache "
+          "child processes."),
+    D("WSGIScriptReloading", FLAG, ALL_DIR + (HTACCESS_FILEINFO,), slot="script_reloading",
+      default="On", syntax="WSGIScriptReloading On|Off",
+      doc="When On, a script whose modification time changed is imported again before the next "
+          "request it serves (embedded mode)."),
+    D("WSGIPassAuthorization", FLAG, ALL_DIR + (HTACCESS_AUTHCONFIG,), slot="pass_authorization",
+      default="Off", syntax="WSGIPassAuthorization On|Off",
+      doc="When On, the Authorization request header is passed to the application as "
+          "HTTP_AUTHORIZATION."),
+    D("WSGIChunkedRequest", FLAG, ALL_DIR + (HTACCESS_FILEINFO,), slot="chunked_request",
+      default="Off", syntax="WSGIChunkedRequest On|Off",
+      doc="When Off, a request with a chunked body is refused with 411 Length Required; when On, "
+          "the application reads the de-chunked body from wsgi.input until it is exhausted."),
+    D("WSGIMapHEADToGET", ENUM, ALL_DIR + (HTACCESS_FILEINFO,), slot="map_head_to_get",
+      choices=("Off", "On", "Auto"), default="Auto", syntax="WSGIMapHEADToGET On|Off|Auto",
+      doc="Whether a HEAD request reaches the application as GET. Auto does so only when an output "
+          "filter that may need the body (such as mod_deflate) is active for the request."),
+    D("WSGIErrorOverride", FLAG, ALL_DIR + (HTACCESS_FILEINFO,), slot="error_override",
+      default="Off", syntax="WSGIErrorOverride On|Off",
+      doc="When On, an error response (status 400 and above) from the application is replaced by "
+          "Apache's own error document (ErrorDocument)."),
+    D("WSGIRestrictEmbedded", FLAG, (SERVER,), scope=SCOPE_SERVER, slot="restrict_embedded",
+      default="Off", syntax="WSGIRestrictEmbedded On|Off",
+      doc="When On, no application may run in embedded mode: such a request gets a 500 and a log "
+          "line saying why."),
+    D("WSGITrustedProxyHeaders", HEADERS, ALL_DIR, slot="trusted_proxy_headers",
+      syntax="WSGITrustedProxyHeaders header ...",
+      doc="Proxy headers (X-Forwarded-For, X-Client-IP, X-Real-IP, X-Forwarded-Host, X-Host, "
+          "X-Forwarded-Port, X-Forwarded-Proto, X-Forwarded-Scheme, X-Scheme, X-Forwarded-HTTPS, "
+          "X-Forwarded-SSL, X-Script-Name, X-Forwarded-Script-Name) that rewrite REMOTE_ADDR, "
+          "HTTP_HOST, SERVER_PORT, wsgi.url_scheme or SCRIPT_NAME when the client is a trusted "
+          "proxy. When the client is not trusted, these headers are removed from the environ."),
+    D("WSGITrustedProxies", NETS, ALL_DIR, slot="trusted_proxies",
+      syntax="WSGITrustedProxies ip|cidr ...",
+      doc="Addresses of the proxies whose WSGITrustedProxyHeaders are believed. Without this "
+          "directive every client is trusted."),
+    D("WSGIPythonHome", DIRPATH, (SERVER,), scope=SCOPE_SERVER, slot="python_home",
+      default="the Python that built the module", syntax="WSGIPythonHome directory",
+      doc="Prefix of the Python installation or virtual environment to embed. A virtual "
+          "environment's prefix selects that environment's packages."),
+    D("WSGIPythonPath", PATHLIST, (SERVER,), scope=SCOPE_SERVER, slot="python_path",
+      syntax="WSGIPythonPath directory[:directory...] ...",
+      doc="Directories added to sys.path (with site.addsitedir, so .pth files work) in every "
+          "embedded interpreter."),
+    D("WSGIPythonOptimize", INT, (SERVER,), scope=SCOPE_SERVER, slot="python_optimize",
+      imin=0, imax=2, default="0", syntax="WSGIPythonOptimize 0|1|2",
+      doc="Python's optimisation level, as the -O option sets it."),
+    D("WSGISocketPrefix", STR, (SERVER,), scope=SCOPE_SERVER, slot="socket_prefix",
+      default="logs/wsgi", syntax="WSGISocketPrefix prefix",
+      doc="Path prefix of the UNIX sockets between Apache and daemon processes."),
+)
+
+# mod_wsgi 6 directives accepted so that existing configuration starts; each logs one warning at
+# start-up naming it.  They move up into DIRECTIVES as they gain an effect.
+COMPAT_DIRECTIVES = (
+    ("WSGIDaemonProcess", (SERVER, VHOST)),
+    ("WSGIAccessScript", ALL_DIR + (HTACCESS_AUTHCONFIG,)),
+    ("WSGIAuthUserScript", ALL_DIR + (HTACCESS_AUTHCONFIG,)),
+    ("WSGIAuthGroupScript", ALL_DIR + (HTACCESS_AUTHCONFIG,)),
+    ("WSGIDispatchScript", ALL_DIR + (HTACCESS_FILEINFO,)),
+    ("WSGIPythonEggs", (SERVER,)),
+    ("WSGIPythonWarnings", (SERVER,)),
+    ("WSGIPythonHashSeed", (SERVER,)),
+    ("WSGIVerboseDebugging", (SERVER,)),
+    ("WSGILazyInitialization", (SERVER,)),
+    ("WSGISocketRotation", (SERVER,)),
+    ("WSGIAcceptMutex", (SERVER,)),
+    ("WSGIDestroyInterpreter", (SERVER,)),
+    ("WSGIRestrictStdin", (SERVER,)),
+    ("WSGIRestrictStdout", (SERVER,)),
+    ("WSGIRestrictSignal", (SERVER,)),
+    ("WSGICaseSensitivity", (SERVER,)),
+    ("WSGIRestrictProcess", ALL_DIR + (HTACCESS_FILEINFO,)),
+    ("WSGIEnableSendfile", ALL_DIR + (HTACCESS_FILEINFO,)),
+    ("WSGIIgnoreActivity", ALL_DIR + (HTACCESS_FILEINFO,)),
+    ("WSGINewRelicConfigFile", (SERVER,)),
+    ("WSGINewRelicEnvironment", (SERVER,)),
+    ("WSGIStartupTimeout", (SERVER,)),
+)
+
+for _name, _ctx in COMPAT_DIRECTIVES:
+    DIRECTIVES += (D(_name, COMPAT, _ctx, syntax=_name + " ...",
+                     doc="Accepted for mod_wsgi compatibility; no effect yet (a warning naming it is "
+                         "logged at start-up)."),)
+
+
+def by_name():
+    return {d.name: d for d in DIRECTIVES}
+
+
+def dir_slots():
+    return [d for d in DIRECTIVES if d.scope == SCOPE_DIR and d.slot]
+
+
+def server_slots():
+    return [d for d in DIRECTIVES if d.scope == SCOPE_SERVER and d.slot]

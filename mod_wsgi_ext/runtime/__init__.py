@@ -1,0 +1,1 @@
+"""Embedded-mode runtime: process boot, interpreter set-up, script loading, request dispatch."""

@@ -1,0 +1,132 @@
+"""Embedded mode: the Python entry points the C handler calls, in every interpreter group.
+
+The C side imports this module in each interpreter (main and sub-interpreters) after putting the
+bridge module ``mod_wsgi_ext._apache`` into ``sys.modules``, then calls:
+
+* ``init_interpreter(group, python_path)`` once: WSGIPythonPath, stdout/stderr to the error log,
+  the ``mod_wsgi`` compatibility module;
+* ``handle(req, environ, script, callable, reloading, error_override, proxy_headers, proxies)`` per
+  request; returns what the Apache handler returns (0 = OK, or an HTTP status);
+* ``preload(script, is_alias)`` for WSGIImportScript and fully-specified WSGIScriptAlias mounts;
+* ``shutdown()`` when the process exits normally.
+"""
+
+import os
+import site
+import sys
+import types
+
+from mod_wsgi_ext.runtime import lifecycle, loader
+from mod_wsgi_ext.wsgi import proxy, response, streams
+
+HTTP_INTERNAL_SERVER_ERROR = 500
+APLOG_ERR, APLOG_INFO = 3, 6
+
+_apache = None
+_group = None
+
+
+class _LogStream:
+    """sys.stdout / sys.stderr replacement: whole lines to Apache's error log."""
+
+    encoding = "utf-8"
+    errors = "backslashreplace"
+
+    def __init__(self, level, prefix):
+        self._level = level
+        self._prefix = prefix
+        self._buf = ""
+
+    def write(self, text):
+        if not isinstance(text, str):
+            raise TypeError("write() argument must be str, not %s" % type(text).__name__)
+        self._buf += text
+        if "\n" in self._buf:
+            *lines, self._buf = self._buf.split("\n")
+            for line in lines:
+                _apache.log_error(self._level, self._prefix + line)
+        return len(text)
+
+    def writelines(self, lines):
+        for line in lines:
+            self.write(line)
+
+    def flush(self):
+        if self._buf:
+            _apache.log_error(self._level, self._prefix + self._buf)
+            self._buf = ""
+
+    def isatty(self):
+        return False
+
+    def fileno(self):
+        raise OSError("the Apache error log has no file descriptor for Python")
+
+
+def _compat_module(group):
+    """A small ``mod_wsgi`` module so code written for mod_wsgi finds what it looks for."""
+    mod = types.ModuleType("mod_wsgi", "mod_wsgi compatibility provided by mod_wsgi_ext")
+    mod.process_group = ""
+    mod.application_group = group
+    mod.maximum_processes = _apache.max_daemons
+    mod.threads_per_process = 1 if not _apache.threaded else 0
+    mod.subscribe_shutdown = lifecycle.subscribe_shutdown
+    mod.version = (6, 0, 0)
+    mod.mod_wsgi_ext = True
+    return mod
+
+
+def init_interpreter(group, python_path):
+    global _apache, _group
+    from mod_wsgi_ext import _apache as bridge
+    _apache = bridge
+    _group = group
+    for d in python_path.split("\n"):
+        if d:
+            site.addsitedir(d)
+    sys.stdout = _LogStream(APLOG_ERR, "")
+    sys.stderr = _LogStream(APLOG_ERR, "")
+    sys.modules.setdefault("mod_wsgi", _compat_module(group))
+    if not hasattr(sys, "argv") or not sys.argv:
+        sys.argv = ["mod_wsgi"]
+
+
+def _log_load_error(req, err):
+    req.log(APLOG_ERR, "mod_wsgi_ext (pid=%d): %s" % (os.getpid(), err.message))
+    for line in err.detail.rstrip("\n").split("\n"):
+        if line:
+            req.log(APLOG_ERR, line)
+
+
+def handle(req, environ, script, callable_name, reloading, error_override, proxy_headers,
+           proxies):
+    if proxy_headers:
+        proxy.apply(environ, proxy_headers, proxies)
+    try:
+        app = loader.load_application(script, callable_name, reloading, _group)
+    except loader.LoadError as err:
+        _log_load_error(req, err)
+        return HTTP_INTERNAL_SERVER_ERROR
+    environ["wsgi.input"] = streams.Input(req)
+    environ["wsgi.errors"] = streams.Errors(req.log)
+    environ["wsgi.file_wrapper"] = response.FileWrapper
+    return response.run(app, environ, req, script, error_override)
+
+
+def preload(script, is_alias):
+    try:
+        loader.load_module(script, True, _group)
+    except loader.LoadError as err:
+        _apache.log_error(APLOG_ERR, "mod_wsgi_ext (pid=%d): %s" % (os.getpid(), err.message))
+        for line in err.detail.rstrip("\n").split("\n"):
+            if line:
+                _apache.log_error(APLOG_ERR, line)
+
+
+def shutdown():
+    lifecycle.run_shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:
+            pass

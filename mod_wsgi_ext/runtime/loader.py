@@ -1,0 +1,87 @@
+"""Loading WSGI scripts as modules, and reloading them when they change.
+
+A script is executed as a module named ``_mod_wsgi_ext_<md5 of its path>`` (registered in
+``sys.modules`` so that pickling and introspection work) in the interpreter of its application
+group, once; its globals persist between requests.  With script reloading on, a changed
+modification time makes the next request execute the script again into a fresh module.
+"""
+
+import hashlib
+import importlib.machinery
+import os
+import sys
+import threading
+import types
+
+_modules = {}          # path -> (module, mtime)
+_lock = threading.RLock()
+_EXT_SUFFIXES = tuple(importlib.machinery.EXTENSION_SUFFIXES)
+
+
+class LoadError(Exception):
+    """The script could not be used; ``lines`` are what to log (message, then traceback)."""
+
+    def __init__(self, message, detail=""):
+        super().__init__(message)
+        self.message = message
+        self.detail = detail
+
+
+def module_name(path):
+    return "_mod_wsgi_ext_" + hashlib.md5(path.encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def _hint(exc, group):
+    """A hint when a C extension refused to load in a sub-interpreter."""
+    if group == "" or not isinstance(exc, ImportError):
+        return ""
+    path = getattr(exc, "path", None) or ""
+    if "interpreter" in str(exc).lower() or path.endswith(_EXT_SUFFIXES):
+        return ("a C extension failed to load in the sub-interpreter '%s'; if it does not support "
+                "sub-interpreters, run this application in the main interpreter with "
+                "WSGIApplicationGroup %%{GLOBAL}" % group)
+    return ""
+
+
+def load_module(path, reloading=True, group=""):
+    try:
+        mtime = os.stat(path).st_mtime
+    except OSError as e:
+        raise LoadError("Target WSGI script '%s' cannot be loaded: %s" % (path, e.strerror))
+    entry = _modules.get(path)
+    if entry is not None and (not reloading or entry[1] == mtime):
+        return entry[0]
+    with _lock:
+        entry = _modules.get(path)
+        if entry is not None and (not reloading or entry[1] == mtime):
+            return entry[0]
+        name = module_name(path)
+        module = types.ModuleType(name)
+        module.__file__ = path
+        old = sys.modules.get(name)
+        sys.modules[name] = module
+        try:
+            with open(path, "rb") as f:
+                source = f.read()
+            exec(compile(source, path, "exec", dont_inherit=True), module.__dict__)
+        except BaseException as exc:
+            if old is not None:
+                sys.modules[name] = old
+            else:
+                sys.modules.pop(name, None)
+            import traceback
+            detail = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+            hint = _hint(exc, group)
+            raise LoadError("Failed to exec Python script file '%s'%s" % (
+                path, (": " + hint) if hint else "."), detail) from None
+        _modules[path] = (module, mtime)
+        return module
+
+
+def load_application(path, callable_name, reloading=True, group=""):
+    module = load_module(path, reloading, group)
+    app = getattr(module, callable_name, None)
+    if app is None:
+        raise LoadError("Target WSGI script '%s' does not contain WSGI application '%s'."
+                        % (path, callable_name))
+    return app

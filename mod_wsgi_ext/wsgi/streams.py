@@ -1,0 +1,115 @@
+"""``wsgi.input`` and ``wsgi.errors`` over a request sink.
+
+The sink's ``read(n)`` returns at most n bytes (a short read is allowed) and ``b""`` at the end of
+the body; chunked bodies arrive de-chunked.  ``wsgi.input_terminated`` is always true: reading past
+the end returns ``b""``, never blocks.
+"""
+
+APLOG_ERR = 3
+_CHUNK = 65536
+
+
+class Input:
+    """PEP 3333 input stream: read(n), read(), readline(size), readlines(hint), iteration."""
+
+    __slots__ = ("_read", "_buf", "_eof")
+
+    def __init__(self, sink):
+        self._read = sink.read
+        self._buf = b""
+        self._eof = False
+
+    def _fill(self, want):
+        data = self._read(max(want, _CHUNK))
+        if not data:
+            self._eof = True
+            return False
+        self._buf += data
+        return True
+
+    def read(self, size=-1):
+        if size is None or size < 0:
+            parts = [self._buf]
+            self._buf = b""
+            while not self._eof:
+                data = self._read(-1)
+                if not data:
+                    self._eof = True
+                    break
+                parts.append(data)
+            return b"".join(parts)
+        while len(self._buf) < size and not self._eof:
+            self._fill(size - len(self._buf))
+        data, self._buf = self._buf[:size], self._buf[size:]
+        return data
+
+    def readline(self, size=-1):
+        if size is None:
+            size = -1
+        while True:
+            nl = self._buf.find(b"\n")
+            if nl >= 0 and (size < 0 or nl < size):
+                line, self._buf = self._buf[:nl + 1], self._buf[nl + 1:]
+                return line
+            if 0 <= size <= len(self._buf):
+                line, self._buf = self._buf[:size], self._buf[size:]
+                return line
+            if self._eof or not self._fill(_CHUNK):
+                line, self._buf = self._buf, b""
+                return line
+
+    def readlines(self, hint=-1):
+        lines, total = [], 0
+        while True:
+            line = self.readline()
+            if not line:
+                return lines
+            lines.append(line)
+            total += len(line)
+            if hint is not None and 0 < hint <= total:
+                return lines
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        line = self.readline()
+        if not line:
+            raise StopIteration
+        return line
+
+
+class Errors:
+    """``wsgi.errors``: text written here goes to Apache's error log, one log entry per line."""
+
+    __slots__ = ("_log", "_buf")
+
+    def __init__(self, log):
+        self._log = log      # callable(level, text)
+        self._buf = ""
+
+    def write(self, text):
+        if not isinstance(text, str):
+            raise TypeError("wsgi.errors.write() takes str, not %s" % type(text).__name__)
+        self._buf += text
+        if "\n" in self._buf:
+            *lines, self._buf = self._buf.split("\n")
+            for line in lines:
+                self._log(APLOG_ERR, line)
+        return len(text)
+
+    def writelines(self, lines):
+        for line in lines:
+            self.write(line)
+
+    def flush(self):
+        if self._buf:
+            self._log(APLOG_ERR, self._buf)
+            self._buf = ""
+
+    def isatty(self):
+        return False
+
+    @property
+    def closed(self):
+        return False
