@@ -1,0 +1,168 @@
+"""The ``mod-wsgi-ext`` command (also ``python -m mod_wsgi_ext``).
+
+  module-config   print the LoadModule and WSGIPythonHome lines for an Apache configuration
+  serve APP       write a server root and run Apache in the foreground (Ctrl-C stops it)
+  setup-server    write the server root and an apachectl script, and say how to start it
+"""
+
+import argparse
+import glob
+import grp
+import os
+import pwd
+import shutil
+import stat
+import string
+import sys
+
+PKG = os.path.dirname(os.path.abspath(__file__))
+APACHE = shutil.which("apache2") or shutil.which("httpd") or "/usr/sbin/apache2"
+MODDIR = "/usr/lib/apache2/modules"
+
+
+def module_path():
+    found = sorted(glob.glob(os.path.join(PKG, "_ext*.so")))
+    if not found:
+        raise SystemExit("mod_wsgi_ext: the Apache module was not built (no _ext*.so in %s); "
+                         "reinstall with 'pip install .'" % PKG)
+    return found[0]
+
+
+def load_module_line():
+    return "LoadModule wsgi_ext_module %s" % module_path()
+
+
+def module_config():
+    return "%s\nWSGIPythonHome %s\n" % (load_module_line(), sys.prefix)
+
+
+# ---------------------------------------------------------------------------------- serve
+
+def _run_user():
+    """(user, group) for the Apache children when started as root."""
+    for name in ("www-data", "nobody"):
+        try:
+            pw = pwd.getpwnam(name)
+            return name, grp.getgrgid(pw.pw_gid).gr_name
+        except KeyError:
+            continue
+    raise SystemExit("mod_wsgi_ext: no unprivileged user (www-data or nobody) to run Apache "
+                     "children as")
+
+
+def _unreadable_for(path, user):
+    """Why `user` cannot read `path` (every directory on the way must be searchable), or None."""
+    pw = pwd.getpwnam(user)
+    groups = {g.gr_gid for g in grp.getgrall() if user in g.gr_mem} | {pw.pw_gid}
+
+    def allowed(st, bits):
+        if st.st_uid == pw.pw_uid:
+            return (st.st_mode >> 6) & bits == bits
+        if st.st_gid in groups:
+            return (st.st_mode >> 3) & bits == bits
+        return st.st_mode & bits == bits
+
+    path = os.path.abspath(path)
+    parts = path.split(os.sep)
+    for i in range(2, len(parts)):
+        d = os.sep.join(parts[:i])
+        if not allowed(os.stat(d), 1):
+            return "the directory %s is not searchable by %s" % (d, user)
+    st = os.stat(path)
+    if not allowed(st, 5 if stat.S_ISDIR(st.st_mode) else 4):
+        return "%s is not readable by %s" % (path, user)
+    return None
+
+
+def _template(name):
+    with open(os.path.join(PKG, "templates", name)) as f:
+        return string.Template(f.read())
+
+
+def write_server_root(opts):
+    app = os.path.abspath(opts.app)
+    if not os.path.isfile(app):
+        raise SystemExit("mod_wsgi_ext: no such WSGI script: %s" % app)
+    root = os.path.abspath(opts.server_root or "/tmp/mod_wsgi_ext-%s-%d-%d" % (
+        opts.host, opts.port, os.getuid()))
+    os.makedirs(root, exist_ok=True)
+    os.chmod(root, 0o755)
+    user_lines = ""
+    if os.geteuid() == 0:
+        user, group = _run_user()
+        user_lines = "User %s\nGroup %s\n" % (user, group)
+        for path in [app, module_path(), sys.executable] + [p for _, p in opts.url_alias]:
+            why = _unreadable_for(path, user)
+            if why:
+                raise SystemExit(
+                    "mod_wsgi_ext: Apache runs its children as %s when started as root, but %s.\n"
+                    "Move the application (and the Python environment) somewhere %s can read, "
+                    "such as /srv or /opt, or run mod-wsgi-ext as an ordinary user." %
+                    (user, why, user))
+    if not opts.embedded:
+        print("mod_wsgi_ext: daemon mode is not available yet; serving in embedded mode",
+              file=sys.stderr)
+    aliases = "".join('Alias "%s" "%s"\n<Directory "%s">\n    Require all granted\n</Directory>\n'
+                      % (url, os.path.abspath(path), os.path.abspath(path))
+                      for url, path in opts.url_alias)
+    mpm = opts.mpm
+    if mpm == "prefork":
+        mpm_conf = ("StartServers %d\nMinSpareServers 1\nMaxSpareServers %d\n"
+                    "MaxRequestWorkers %d\n" % (opts.processes, opts.processes,
+                                                max(opts.processes, 1)))
+    else:
+        total = opts.processes * opts.threads
+        mpm_conf = ("StartServers %d\nServerLimit %d\nThreadsPerChild %d\nThreadLimit %d\n"
+                    "MaxRequestWorkers %d\nMinSpareThreads 1\nMaxSpareThreads %d\n"
+                    % (opts.processes, opts.processes, opts.threads, opts.threads, total, total))
+    conf = _template("httpd.conf").substitute(
+        root=root, host=opts.host, port=opts.port, moddir=MODDIR, mpm=mpm, mpm_conf=mpm_conf,
+        user_lines=user_lines, load_module=load_module_line(), python_home=sys.prefix,
+        app=app, app_dir=os.path.dirname(app), aliases=aliases,
+        error_log=opts.error_log or "/dev/stderr", access_log=opts.access_log or "/dev/stdout")
+    conf_path = os.path.join(root, "httpd.conf")
+    with open(conf_path, "w") as f:
+        f.write(conf)
+    ctl = os.path.join(root, "apachectl")
+    with open(ctl, "w") as f:
+        f.write(_template("apachectl").substitute(apache=APACHE, conf=conf_path, root=root))
+    os.chmod(ctl, 0o755)
+    return root, conf_path
+
+
+def _add_server_options(p):
+    p.add_argument("app", help="the WSGI script to serve")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--embedded", action="store_true", help="run the application in the Apache "
+                   "children (the only mode so far)")
+    p.add_argument("--processes", type=int, default=1)
+    p.add_argument("--threads", type=int, default=5)
+    p.add_argument("--mpm", choices=("event", "prefork"), default="event")
+    p.add_argument("--url-alias", nargs=2, action="append", default=[], metavar=("URL", "PATH"),
+                   help="serve the files in PATH at URL (static files)")
+    p.add_argument("--server-root", help="where to write the configuration (default "
+                   "/tmp/mod_wsgi_ext-HOST-PORT-UID)")
+    p.add_argument("--error-log", help=argparse.SUPPRESS)
+    p.add_argument("--access-log", help=argparse.SUPPRESS)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="mod-wsgi-ext", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("module-config", help="print the LoadModule and WSGIPythonHome lines")
+    _add_server_options(sub.add_parser("serve", help="run Apache in the foreground"))
+    _add_server_options(sub.add_parser("setup-server", help="write a server root"))
+    opts = parser.parse_args(argv)
+    if opts.command == "module-config":
+        sys.stdout.write(module_config())
+        return 0
+    root, conf = write_server_root(opts)
+    if opts.command == "setup-server":
+        print("Server root written to %s\nStart it with:  %s/apachectl start\n"
+              "Stop it with:   %s/apachectl stop\nOr in the foreground:  %s/apachectl foreground"
+              % (root, root, root, root))
+        return 0
+    print("mod_wsgi_ext: serving %s on http://%s:%d/ (server root %s); Ctrl-C stops"
+          % (opts.app, opts.host, opts.port, root), file=sys.stderr, flush=True)
+    os.execv(APACHE, [APACHE, "-f", conf, "-DFOREGROUND"])
