@@ -78,7 +78,7 @@ def make_ffi():
         ['#define %s "%s"' % (k, v.replace("\\", "\\\\").replace('"', '\\"'))
          for k, v in facts.items()]
         + ['#include "wx.h"'] + ['#include "%s"' % name for name in
-                                 ("config.c", "interp.c", "request.c", "module.c",
+                                 ("config.c", "interp.c", "request.c", "auth.c", "module.c",
                                   "wx_directives.c")])
     ffi.set_source(
         "mod_wsgi_ext._ext", source,

@@ -423,6 +423,7 @@ static void wx_register_hooks(apr_pool_t *p)
     ap_hook_child_init(wx_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_translate_name(wx_translate, after_alias, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(wx_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    wx_auth_register_hooks(p);
 }
 
 module AP_MODULE_DECLARE_DATA wsgi_ext_module = {

@@ -127,6 +127,9 @@ PyObject *wx_build_environ(request_rec *r, const char *script_name_override,
                            int pass_authorization, int map_head);
 PyObject *wx_apache_module_new(void);
 
+/* auth.c */
+void wx_auth_register_hooks(apr_pool_t *p);
+
 /* module.c */
 const char *wx_resolve_app_group(request_rec *r, const char *spec, const char *script_name);
 void wx_log_server(int level, const char *msg);   /* also called from Python through cffi */
