@@ -24,6 +24,7 @@ void *wx_merge_dir_config(apr_pool_t *p, void *basev, void *addv)
     for (i = 0; i < WX_DS_COUNT; i++) {
         c->iv[i] = add->iv[i] != WX_UNSET ? add->iv[i] : base->iv[i];
         c->sv[i] = add->sv[i] ? add->sv[i] : base->sv[i];
+        c->mv[i] = add->mv[i] ? add->mv[i] : base->mv[i];
     }
     if (base->handlers && add->handlers)
         c->handlers = apr_array_append(p, add->handlers, base->handlers);
@@ -212,6 +213,25 @@ static const char *store_mount(cmd_parms *cmd, void *mconfig, const wx_spec *spe
     return NULL;
 }
 
+/* WX_K_SCRIPT: PATH [application-group=A] into the directive's per-directory script slot */
+static const char *store_script(cmd_parms *cmd, void *mconfig, const wx_spec *spec,
+                                const char *args)
+{
+    apr_pool_t *p = cmd->pool;
+    wx_mount *m = apr_pcalloc(p, sizeof(*m));
+    const char *err, *path = ap_getword_conf(p, &args);
+    m->pass_authorization = WX_UNSET;
+    if (!*path)
+        return apr_psprintf(p, "%s takes a script path and options", spec->name);
+    if ((err = parse_options(cmd, spec, &args, m)))
+        return err;
+    m->path = ap_server_root_relative(p, path);
+    if (!m->path)
+        return apr_psprintf(p, "%s: invalid script path '%s'", spec->name, path);
+    ((wx_dir_config *)mconfig)->mv[spec->slot] = m;
+    return NULL;
+}
+
 const char *wx_cmd_generic(cmd_parms *cmd, void *mconfig, const char *args)
 {
     const wx_spec *spec = cmd->info;
@@ -232,6 +252,8 @@ const char *wx_cmd_generic(cmd_parms *cmd, void *mconfig, const char *args)
     if (spec->kind == WX_K_ALIAS || spec->kind == WX_K_ALIASMATCH || spec->kind == WX_K_HANDLER
         || spec->kind == WX_K_IMPORT)
         return store_mount(cmd, mconfig, spec, args);
+    if (spec->kind == WX_K_SCRIPT)
+        return store_script(cmd, mconfig, spec, args);
 
     if (spec->dir_scope) {
         wx_dir_config *dc = mconfig;

@@ -49,7 +49,8 @@ APLOG_USE_MODULE(wsgi_ext);
 enum wx_kind {
     WX_K_FLAG, WX_K_ENUM, WX_K_INT, WX_K_STR, WX_K_GROUP, WX_K_PGROUP, WX_K_DIRPATH,
     WX_K_PATHLIST, WX_K_HEADERS, WX_K_NETS, WX_K_ALIAS, WX_K_ALIASMATCH, WX_K_HANDLER,
-    WX_K_IMPORT, WX_K_COMPAT
+    WX_K_IMPORT, WX_K_COMPAT,
+    WX_K_SCRIPT        /* PATH [application-group=A] into a per-directory script slot (mv[]) */
 };
 
 typedef struct {
@@ -83,6 +84,7 @@ typedef struct {
     int iv[WX_DS_COUNT];            /* ints; WX_UNSET when not set */
     const char *sv[WX_DS_COUNT];    /* strings; NULL when not set */
     apr_array_header_t *handlers;   /* wx_mount, WSGIHandlerScript */
+    const wx_mount *mv[WX_DS_COUNT]; /* WX_K_SCRIPT slots (path, application_group); NULL unset */
 } wx_dir_config;
 
 typedef struct {

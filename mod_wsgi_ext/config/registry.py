@@ -38,12 +38,14 @@ ALIAS = "alias"          # URL PATH [options]
 ALIASMATCH = "aliasmatch"  # REGEX PATH [options]
 HANDLER = "handler"      # NAME PATH [options]
 IMPORT = "import"        # PATH process-group=G application-group=A
+SCRIPT = "script"        # PATH [application-group=A] -> a per-directory script slot (auth scripts)
 COMPAT = "compat"        # accepted for mod_wsgi compatibility, no effect (warned at start-up)
 
 # key=value options taken by the alias-like directives, with the kind of each value.
 ALIAS_OPTIONS = (("process-group", PGROUP), ("application-group", GROUP),
                  ("callable-object", STR), ("pass-authorization", FLAG))
 IMPORT_OPTIONS = (("process-group", PGROUP), ("application-group", GROUP))
+SCRIPT_OPTIONS = (("application-group", GROUP),)
 
 
 @dataclass(frozen=True)
@@ -139,6 +141,29 @@ DIRECTIVES = (
       syntax="WSGITrustedProxies ip|cidr ...",
       doc="Addresses of the proxies whose WSGITrustedProxyHeaders are believed. Without this "
           "directive every client is trusted."),
+    D("WSGIAuthUserScript", SCRIPT, ALL_DIR + (HTACCESS_AUTHCONFIG,), slot="auth_user_script",
+      options=SCRIPT_OPTIONS, default="none",
+      syntax="WSGIAuthUserScript file-path [application-group=name]",
+      doc="Python script whose check_password(environ, user, password) and get_realm_hash(environ, "
+          "user, realm) serve the authentication provider named wsgi (AuthBasicProvider wsgi, "
+          "AuthFormProvider wsgi, AuthDigestProvider wsgi). check_password returns None (unknown "
+          "user), True, False, or a non-empty str that grants access under that user name; "
+          "get_realm_hash returns None or the hex MD5 of user:realm:password as str or bytes. The "
+          "script runs in the Apache child processes, in the interpreter named by "
+          "application-group (default %{GLOBAL}), see docs/auth.md."),
+    D("WSGIAuthGroupScript", SCRIPT, ALL_DIR + (HTACCESS_AUTHCONFIG,), slot="auth_group_script",
+      options=SCRIPT_OPTIONS, default="none",
+      syntax="WSGIAuthGroupScript file-path [application-group=name]",
+      doc="Python script whose groups_for_user(environ, user) returns an iterable of the user's "
+          "group names (str or bytes), for Require wsgi-group name ... (names compare without "
+          "regard to ASCII case). Runs like WSGIAuthUserScript."),
+    D("WSGIAccessScript", SCRIPT, ALL_DIR + (HTACCESS_AUTHCONFIG,), slot="access_script",
+      options=SCRIPT_OPTIONS, default="none",
+      syntax="WSGIAccessScript file-path [application-group=name]",
+      doc="Python script whose allow_access(environ, host) decides in the access phase: True "
+          "allows, False refuses with 403, None leaves the decision to the rest of the "
+          "configuration. host is the client's host name when known, else its IP address. Runs "
+          "like WSGIAuthUserScript."),
     D("WSGIPythonHome", DIRPATH, (SERVER,), scope=SCOPE_SERVER, slot="python_home",
       default="the Python that built the module", syntax="WSGIPythonHome directory",
       doc="Prefix of the Python installation or virtual environment to embed. A virtual "
@@ -159,9 +184,6 @@ DIRECTIVES = (
 # start-up naming it.  They move up into DIRECTIVES as they gain an effect.
 COMPAT_DIRECTIVES = (
     ("WSGIDaemonProcess", (SERVER, VHOST)),
-    ("WSGIAccessScript", ALL_DIR + (HTACCESS_AUTHCONFIG,)),
-    ("WSGIAuthUserScript", ALL_DIR + (HTACCESS_AUTHCONFIG,)),
-    ("WSGIAuthGroupScript", ALL_DIR + (HTACCESS_AUTHCONFIG,)),
     ("WSGIDispatchScript", ALL_DIR + (HTACCESS_FILEINFO,)),
     ("WSGIPythonEggs", (SERVER,)),
     ("WSGIPythonWarnings", (SERVER,)),

@@ -1,0 +1,218 @@
+"""mod_wsgi-compatible auth scripts: load them, call them, and give their answers meaning.
+
+The C side (``_csrc/auth.c``) calls the four functions below from Apache's auth phases, in the
+script's interpreter, with ``auth`` (a short-lived request handle: ``log(level, text)``,
+``ssl_is_https()``, ``ssl_var_lookup(name)``), the cut-down environ it built, the script path,
+whether script reloading is on and the interpreter's name.  Each returns what C hands to Apache:
+
+* ``check_password`` / ``get_realm_hash`` -> ``(authn_status, bytes or None)``: the user name a
+  granting ``str`` renames the user to, or the realm hash;
+* ``groups_for_user`` -> ``(authz_status, None)`` for ``Require wsgi-group NAME...``;
+* ``allow_access`` -> ``(1 allow | 0 forbid | -1 no opinion, None)``.
+
+The rules are mod_wsgi 6's, value for value: see docs/auth.md.  Scripts are loaded through
+``runtime.loader`` (the same module a WSGIScriptAlias of the same file in the same interpreter
+uses, re-executed when the file changes and reloading is on).  Every failure is logged, with the
+traceback, in the error log of the request.
+"""
+
+import os
+import sys
+import traceback
+
+from mod_wsgi_ext.runtime import loader
+from mod_wsgi_ext.wsgi import streams
+
+APLOG_ERR = 3
+
+# authn_status and authz_status of Apache's mod_auth.h (auth.c checks these at compile time)
+AUTH_DENIED, AUTH_GRANTED, AUTH_USER_FOUND, AUTH_USER_NOT_FOUND, AUTH_GENERAL_ERROR = range(5)
+AUTHZ_DENIED, AUTHZ_GRANTED = 0, 1
+
+ALLOW, FORBID, NO_OPINION = 1, 0, -1
+
+
+def _log_lines(auth, first, detail=""):
+    auth.log(APLOG_ERR, first)
+    for line in detail.rstrip("\n").split("\n"):
+        if line:
+            auth.log(APLOG_ERR, line)
+
+
+def _log_exception(auth, script, own_frames=0):
+    """Log the exception being handled; the first ``own_frames`` frames (this module's) are left
+    out of the traceback so that it starts in the script."""
+    etype, value, tb = sys.exc_info()
+    for _ in range(own_frames):
+        if tb is not None and tb.tb_next is not None:
+            tb = tb.tb_next
+    _log_lines(auth, "mod_wsgi_ext (pid=%d): exception occurred processing WSGI script '%s'."
+               % (os.getpid(), script), "".join(traceback.format_exception(etype, value, tb)))
+
+
+def _environ(auth, environ):
+    environ["wsgi.errors"] = streams.Errors(auth.log)
+    environ["mod_ssl.is_https"] = auth.ssl_is_https
+    environ["mod_ssl.var_lookup"] = auth.ssl_var_lookup
+    compat = sys.modules.get("mod_wsgi")
+    environ["mod_wsgi.version"] = getattr(compat, "version", (6, 0, 0))
+    return environ
+
+
+def _function(auth, script, reloading, group, name, missing):
+    """The callable ``name`` of the script, or None (logged)."""
+    try:
+        module = loader.load_module(script, reloading, group)
+    except loader.LoadError as err:
+        _log_lines(auth, "mod_wsgi_ext (pid=%d): %s" % (os.getpid(), err.message), err.detail)
+        return None
+    func = module.__dict__.get(name)
+    if func is None:
+        auth.log(APLOG_ERR, "mod_wsgi_ext: %s '%s' does not provide %s." % (missing, script, name))
+    return func
+
+
+def _call(auth, environ, script, func, *args):
+    """(True, result) or (False, None) when the script raised (logged)."""
+    errors = environ.get("wsgi.errors")
+    try:
+        return True, func(environ, *args)
+    except BaseException:
+        _log_exception(auth, script, own_frames=1)
+        return False, None
+    finally:
+        if errors is not None:
+            try:
+                errors.flush()
+            except Exception:
+                pass
+
+
+def check_password(auth, environ, script, reloading, group, user, password):
+    func = _function(auth, script, reloading, group, "check_password",
+                     "the WSGIAuthUserScript (Basic/Form authentication)")
+    if func is None:
+        return AUTH_GENERAL_ERROR, None
+    ok, result = _call(auth, _environ(auth, environ), script, func, user, password)
+    if not ok:
+        return AUTH_GENERAL_ERROR, None
+    if result is None:
+        return AUTH_USER_NOT_FOUND, None
+    if result is True:
+        return AUTH_GRANTED, None
+    if result is False:
+        return AUTH_DENIED, None
+    if isinstance(result, str):
+        if not result:
+            auth.log(APLOG_ERR, "mod_wsgi_ext: check_password in '%s' returned an empty user "
+                     "name." % script)
+            return AUTH_GENERAL_ERROR, None
+        try:
+            return AUTH_GRANTED, result.encode("utf-8")
+        except UnicodeError:
+            _log_exception(auth, script)
+            return AUTH_GENERAL_ERROR, None
+    auth.log(APLOG_ERR, "mod_wsgi_ext: check_password in '%s' must return True, False, None or "
+             "a user name as str, not %s." % (script, type(result).__name__))
+    return AUTH_GENERAL_ERROR, None
+
+
+def get_realm_hash(auth, environ, script, reloading, group, user, realm):
+    func = _function(auth, script, reloading, group, "get_realm_hash",
+                     "the WSGIAuthUserScript (Digest authentication)")
+    if func is None:
+        return AUTH_GENERAL_ERROR, None
+    ok, result = _call(auth, _environ(auth, environ), script, func, user, realm)
+    if not ok:
+        return AUTH_GENERAL_ERROR, None
+    if result is None:
+        return AUTH_USER_NOT_FOUND, None
+    if isinstance(result, str):
+        try:
+            result = result.encode("latin-1")
+        except UnicodeError:
+            _log_exception(auth, script)
+            return AUTH_GENERAL_ERROR, None
+    elif not isinstance(result, bytes):
+        auth.log(APLOG_ERR, "mod_wsgi_ext: get_realm_hash in '%s' must return None or the hash "
+                 "as str or bytes, not %s." % (script, type(result).__name__))
+        return AUTH_GENERAL_ERROR, None
+    if not result:
+        auth.log(APLOG_ERR, "mod_wsgi_ext: get_realm_hash in '%s' returned an empty realm hash."
+                 % script)
+        return AUTH_GENERAL_ERROR, None
+    return AUTH_USER_FOUND, result
+
+
+def _groups(auth, script, result):
+    """The user's group names as bytes, or None when the answer is unusable (logged).  As in
+    mod_wsgi, an exception raised while iterating keeps the names read before it."""
+    try:
+        iterator = iter(result)
+    except TypeError:
+        auth.log(APLOG_ERR, "mod_wsgi_ext: groups_for_user in '%s' returned %s, which is not "
+                 "iterable; expected an iterable of group names." % (script, type(result).__name__))
+        return None
+    names = set()
+    while True:
+        try:
+            item = next(iterator)
+        except StopIteration:
+            return names
+        except BaseException:
+            _log_exception(auth, script)
+            return names
+        if isinstance(item, str):
+            try:
+                item = item.encode("latin-1")
+            except UnicodeError:
+                auth.log(APLOG_ERR, "mod_wsgi_ext: a group name returned by groups_for_user in "
+                         "'%s' cannot be encoded as latin-1." % script)
+                return None
+        if not isinstance(item, bytes):
+            auth.log(APLOG_ERR, "mod_wsgi_ext: a group name returned by groups_for_user in '%s' "
+                     "is %s, not str or bytes." % (script, type(item).__name__))
+            return None
+        names.add(item.split(b"\0", 1)[0].lower())
+
+
+def groups_for_user(auth, environ, script, reloading, group, user, required):
+    func = _function(auth, script, reloading, group, "groups_for_user",
+                     "the WSGIAuthGroupScript")
+    if func is None:
+        return AUTHZ_DENIED, None
+    ok, result = _call(auth, _environ(auth, environ), script, func, user)
+    if not ok:
+        return AUTHZ_DENIED, None
+    names = _groups(auth, script, result)
+    if names is None:
+        return AUTHZ_DENIED, None
+    uri = environ.get("REQUEST_URI", "")
+    if not names:
+        auth.log(APLOG_ERR, "mod_wsgi_ext: authorization of user '%s' to access '%s' failed: "
+                 "the user is not a member of any groups." % (user, uri))
+        return AUTHZ_DENIED, None
+    for name in required:
+        if name.lower() in names:     # ASCII case-insensitive, as Apache's tables compare
+            return AUTHZ_GRANTED, None
+    auth.log(APLOG_ERR, "mod_wsgi_ext: authorization of user '%s' to access '%s' failed: the "
+             "user is not a member of the required groups." % (user, uri))
+    return AUTHZ_DENIED, None
+
+
+def allow_access(auth, environ, script, reloading, group, host):
+    func = _function(auth, script, reloading, group, "allow_access", "the WSGIAccessScript")
+    if func is None:
+        return FORBID, None
+    ok, result = _call(auth, _environ(auth, environ), script, func, host)
+    if not ok:
+        return FORBID, None
+    if result is None:
+        return NO_OPINION, None
+    if result is True:
+        return ALLOW, None
+    if result is False:
+        return FORBID, None
+    auth.log(APLOG_ERR, "mod_wsgi_ext: allow_access in '%s' must return True, False or None, not "
+             "%s." % (script, type(result).__name__))
+    return FORBID, None

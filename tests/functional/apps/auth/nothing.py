@@ -1,0 +1,2 @@
+"""An auth script that defines none of the auth callables (used by the auth tests)."""
+VALUE = 1
