@@ -110,6 +110,7 @@ def prepare(srv):
     _write(os.path.join(srv.root, "htpasswd"),
            sha_entry("ghost", "secret") + sha_entry("alice", "other"))
     _write(os.path.join(srv.root, "htdocs", "private", "page.txt"), "private page\n")
+    _write(os.path.join(srv.root, "htdocs", "open", "page.txt"), "open page\n")
     _write(os.path.join(srv.root, "htdocs", "private", ".htaccess"), HTACCESS % {"root": srv.root})
     return srv
 

@@ -4,10 +4,13 @@
 same status, the same challenge and (for a 200) the same body from both, and that status must be
 the one the row expects, so that a row where both servers fail alike cannot pass.
 """
+import json
 import os
 import sys
 
 import pytest
+import requests
+from requests.auth import HTTPDigestAuth
 
 from functional import authconf
 from functional.authconf import R, basic, digest, form
@@ -157,3 +160,88 @@ def test_same_answer_as_mod_wsgi(results, row):
     assert theirs[0] == row.expect, "mod_wsgi itself answered %s" % theirs[0]
     if row.expect == 401 and row.auth and row.auth[0] != "form":
         assert ours[1], "a 401 must carry a challenge"
+
+
+# ---------------------------------------------------------------------- the environ itself
+
+ENV_CONF = """
+WSGIApplicationGroup %{GLOBAL}
+WSGIScriptAlias /env {root}/apps/auth_echo.wsgi
+<Location /env>
+  WSGIAccessScript {root}/apps/auth/env.py
+  AuthType Basic
+  AuthName "Env"
+  AuthBasicProvider wsgi
+  WSGIAuthUserScript {root}/apps/auth/env.py
+  WSGIAuthGroupScript {root}/apps/auth/env.py
+  Require wsgi-group staff
+</Location>
+WSGIScriptAlias /envdigest {root}/apps/auth_echo.wsgi
+<Location /envdigest>
+  AuthType Digest
+  AuthName "Env"
+  AuthDigestProvider wsgi
+  WSGIAuthUserScript {root}/apps/auth/env.py
+  Require valid-user
+</Location>
+"""
+
+# values that differ between two servers for reasons other than the module
+UNSTABLE = {"REMOTE_PORT", "SERVER_PORT", "HTTP_HOST", "SERVER_SOFTWARE", "SERVER_SIGNATURE",
+            "DOCUMENT_ROOT", "mod_wsgi.version", "__pid__", "__ppid__"}
+
+
+def _collect_environs(request, module):
+    srv = Apache(ENV_CONF, module=module, modules=authconf.MODULES)
+    request.addfinalizer(srv.cleanup)
+    state = os.path.join(srv.root, "state")
+    os.mkdir(state)
+    os.chmod(state, 0o777)
+    srv.start()
+    headers = {"X-Case": "basic", "X-Custom": "custom value", "Proxy-Authorization": "Basic eDp5",
+               "Content-Type": "text/plain", "X_Under": "dropped"}
+    resp = requests.get(srv.url("/env/extra/path?q=1&x=%20"), headers=headers,
+                        auth=("alice", "secret"))
+    assert resp.status_code == 200
+    resp = requests.get(srv.url("/envdigest?d=1"), headers={"X-Case": "digest"},
+                        auth=HTTPDigestAuth("alice", "secret"))
+    assert resp.status_code == 200
+    srv.stop()
+    out = {}
+    for name in sorted(os.listdir(state)):
+        with open(os.path.join(state, name)) as f:
+            out[name] = json.load(f)
+    return srv, out
+
+
+@pytest.fixture(scope="module")
+def environs(request):
+    if not _mod_wsgi_available():
+        pytest.skip("mod_wsgi 6 is not installed in this environment (pip install mod_wsgi): "
+                    "it is the reference this test compares with")
+    return {"mod_wsgi": _collect_environs(request, "mod_wsgi"),
+            "mod_wsgi_ext": _collect_environs(request, "mod_wsgi_ext")}
+
+
+CALLS = ["basic-allow_access.json", "basic-check_password.json", "basic-groups_for_user.json",
+         "digest-get_realm_hash.json"]
+
+
+@pytest.mark.parametrize("call", CALLS)
+def test_same_environ_as_mod_wsgi(environs, call):
+    (_, theirs), (srv, ours) = environs["mod_wsgi"], environs["mod_wsgi_ext"]
+    assert sorted(ours) == sorted(theirs) == CALLS
+    mine, ref = ours[call], theirs[call]
+    assert sorted(mine) == sorted(ref)
+    for key in ref:
+        if key == "wsgi.errors":     # a file-like object in both; the class names differ
+            continue
+        if not key.startswith("__"):
+            assert mine[key][0] == ref[key][0], key
+        if key not in UNSTABLE:
+            assert mine[key] == ref[key], key
+    assert "HTTP_AUTHORIZATION" not in mine and "HTTP_PROXY_AUTHORIZATION" not in mine
+    assert "wsgi.input" not in mine and "REMOTE_USER" not in mine
+    assert mine["mod_wsgi.application_group"] == ["str", ""]
+    assert mine["SERVER_PORT"] == ["str", str(srv.port)]
+    assert srv.wait_log("env.py: %s saw case" % call.split("-")[1][:-5])
