@@ -81,11 +81,13 @@ static const char *check_group(apr_pool_t *p, const char *what, const char *v, i
             return NULL;
         if (!strncmp(v, "%{ENV:", 6) && n > 7)
             return NULL;
-        if (!process && (!strcmp(v, "%{SERVER}") || !strcmp(v, "%{RESOURCE}")))
+        if (!process && (!strcmp(v, "%{SERVER}") || !strcmp(v, "%{RESOURCE}")
+                         || !strcmp(v, "%{HOST}")))
             return NULL;
         return apr_psprintf(p, "%s: '%s' is not one of %s", what, v,
                             process ? "%{GLOBAL}, %{ENV:variable} or a name"
-                                    : "%{GLOBAL}, %{SERVER}, %{RESOURCE}, %{ENV:variable} or a name");
+                                    : "%{GLOBAL}, %{SERVER}, %{HOST}, %{RESOURCE}, %{ENV:variable} "
+                                      "or a name");
     }
     return NULL;
 }

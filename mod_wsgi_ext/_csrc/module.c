@@ -240,6 +240,14 @@ const char *wx_resolve_app_group(request_rec *r, const char *spec, const char *s
             return apr_psprintf(r->pool, "%s:%u", r->server->server_hostname, port);
         return r->server->server_hostname;
     }
+    if (!strcmp(spec, "%{HOST}")) {
+        /* the Host the client asked for (mod_wsgi: ServerName when the request has none) */
+        apr_port_t port = ap_get_server_port(r);
+        const char *host = r->hostname && *r->hostname ? r->hostname : r->server->server_hostname;
+        if (port != 80 && port != 443)
+            return apr_psprintf(r->pool, "%s:%u", host, port);
+        return host;
+    }
     if (!strncmp(spec, "%{ENV:", 6)) {
         const char *name = apr_pstrndup(r->pool, spec + 6, strlen(spec) - 7), *v;
         v = apr_table_get(r->subprocess_env, name);

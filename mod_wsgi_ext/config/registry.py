@@ -28,7 +28,8 @@ FLAG = "flag"            # On|Off -> int
 ENUM = "enum"            # one of choices -> index
 INT = "int"              # integer in [imin, imax]
 STR = "str"              # one string
-GROUP = "group"          # an application group: %{GLOBAL} %{SERVER} %{RESOURCE} %{ENV:x} or a name
+GROUP = "group"          # an application group: %{GLOBAL} %{SERVER} %{HOST} %{RESOURCE} %{ENV:x}
+#                          or a name
 PGROUP = "pgroup"        # a process group: %{GLOBAL} %{ENV:x} or a name
 DIRPATH = "dirpath"      # an existing directory
 PATHLIST = "pathlist"    # one or more directories, ':' separated or separate arguments
@@ -91,10 +92,11 @@ DIRECTIVES = (
       default="application", syntax="WSGICallableObject name",
       doc="Name of the WSGI application object in the script."),
     D("WSGIApplicationGroup", GROUP, ALL_DIR, slot="application_group", default="%{RESOURCE}",
-      syntax="WSGIApplicationGroup %{GLOBAL}|%{SERVER}|%{RESOURCE}|%{ENV:variable}|name",
+      syntax="WSGIApplicationGroup %{GLOBAL}|%{SERVER}|%{HOST}|%{RESOURCE}|%{ENV:variable}|name",
       doc="The interpreter the application runs in. %{GLOBAL} is the main interpreter (needed by "
           "C extensions that do not work in sub-interpreters); %{SERVER} one interpreter per virtual "
-          "host; %{RESOURCE} one per virtual host and mount point; %{ENV:variable} takes the name "
+          "host; %{HOST} one per host name the clients ask for; %{RESOURCE} one per virtual host "
+          "and mount point; %{ENV:variable} takes the name "
           "from a request environment variable; any other value names an interpreter."),
     D("WSGIProcessGroup", PGROUP, ALL_DIR, slot="process_group", default="%{GLOBAL}",
       syntax="WSGIProcessGroup %{GLOBAL}|%{ENV:variable}|name",

@@ -37,6 +37,12 @@ WSGIScriptAlias /server-group {root}/apps/auth/shared.py
 %(basic)s  WSGIAuthUserScript {root}/apps/auth/shared.py application-group=%%{SERVER}
   Require valid-user
 </Location>
+WSGIScriptAlias /host-group {root}/apps/auth/shared.py
+<Location /host-group>
+  WSGIApplicationGroup %%{HOST}
+%(basic)s  WSGIAuthUserScript {root}/apps/auth/shared.py application-group=%%{HOST}
+  Require valid-user
+</Location>
 WSGIScriptAlias /env {root}/apps/auth_echo.wsgi
 <Location /env>
   WSGIAccessScript {root}/apps/auth/env.py application-group=named
@@ -127,6 +133,15 @@ def test_application_group_option_runs_the_script_in_that_interpreter(srv):
     assert ["auth-interp", "bob"] not in seen["calls"]
     resp = requests.get(srv.url("/server-group"), auth=("carol", "secret"))
     assert resp.json()["user"] == "carol@localhost:%d" % srv.port
+
+
+def test_host_group_is_named_after_the_requested_host(srv):
+    host = "alias.test:%d" % srv.port
+    resp = requests.get(srv.url("/host-group"), auth=("dave", "secret"), headers={"Host": host})
+    seen = resp.json()
+    assert seen["user"] == "dave@" + host          # the auth script's interpreter
+    assert seen["group"] == host                   # WSGIApplicationGroup %{HOST}, the same one
+    assert [host, "dave"] in seen["calls"]
 
 
 def test_environ_is_mod_wsgis_cut_down_one(srv):
@@ -239,10 +254,21 @@ Alias /a {root}/htdocs
 <Location /a>
   WSGIAccessScript {root}/apps/auth/all.py
 </Location>
+Alias /g {root}/htdocs
+<Location /g>
+  AuthType Basic
+  AuthName "G"
+  AuthBasicProvider file
+  AuthUserFile {root}/htpasswd
+  WSGIAuthGroupScript {root}/apps/auth/all.py
+  Require wsgi-group staff
+</Location>
 """ % (BASIC % {"realm": "P"})
     srv = authconf.prepare(apache(conf, start=False, modules=authconf.MODULES)).start()
     assert requests.get(srv.url("/p/open/page.txt"), auth=("alice", "secret")).status_code == 500
     assert requests.get(srv.url("/a/open/page.txt?true")).status_code == 500
+    assert requests.get(srv.url("/g/open/page.txt"), auth=("ghost", "secret")).status_code == 500
+    assert srv.wait_log("cannot run the WSGIAuthGroupScript")
     assert srv.wait_log("cannot run the WSGIAuthUserScript")
     assert srv.wait_log("cannot run the WSGIAccessScript")
 
