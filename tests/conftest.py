@@ -1,5 +1,25 @@
-"""Shared pytest set-up: the error log of every Apache a failing test used is attached to it."""
+"""Shared pytest set-up.
+
+* Before collection, the module is built from this tree and installed into the running Python's
+  environment (``pip install --no-build-isolation .``), so unit tests import the current code and
+  functional tests load the current Apache module.  ``WX_SKIP_BUILD=1`` skips that.
+* The error log of every Apache a failing test used is attached to its report.
+"""
+import os
+import subprocess
+import sys
+
 import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def pytest_sessionstart(session):
+    if os.environ.get("WX_SKIP_BUILD") == "1":
+        return
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--disable-pip-version-check",
+                    "--no-build-isolation", "--no-deps", "--force-reinstall", ROOT], check=True,
+                   stdout=subprocess.DEVNULL)
 
 
 @pytest.hookimpl(hookwrapper=True)

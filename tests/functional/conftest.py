@@ -1,12 +1,10 @@
-"""Functional fixtures: build the module from this tree once, then start real Apache servers.
+"""Functional fixtures: real Apache servers loading the module built from this tree.
 
 ``apache(conf, mpm=..., ...)`` starts a server (see server.py) that is stopped and removed after
 the test; module-scoped variants live in the test modules that share one server between tests.
 """
 import os
 import shutil
-import subprocess
-import sys
 
 import pytest
 
@@ -17,13 +15,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 
 @pytest.fixture(scope="session", autouse=True)
 def built_module():
-    """Build and install the module from this tree into the running Python's environment."""
+    """The module built from this tree (tests/conftest.py installs it before collection)."""
     if shutil.which("apache2") is None and not os.path.exists("/usr/sbin/apache2"):
         pytest.exit("apache2 is not installed (apt-get install apache2 apache2-dev)", 2)
-    if os.environ.get("WX_SKIP_BUILD") != "1":
-        subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-build-isolation",
-                        "--no-deps", "--force-reinstall", ROOT], check=True,
-                       stdout=subprocess.DEVNULL)
     import mod_wsgi_ext.cli
     return mod_wsgi_ext.cli.module_path()
 
