@@ -70,6 +70,18 @@ static PyObject *req_read(PyObject *self, PyObject *args)
     return buf;
 }
 
+/* a pool copy of a str as latin-1 bytes; NULL with an exception set when it is not latin-1 */
+static const char *latin1(apr_pool_t *p, PyObject *text)
+{
+    PyObject *b = PyUnicode_AsLatin1String(text);
+    const char *copy;
+    if (!b)
+        return NULL;
+    copy = apr_pstrmemdup(p, PyBytes_AS_STRING(b), PyBytes_GET_SIZE(b));
+    Py_DECREF(b);
+    return copy;
+}
+
 static PyObject *req_start(PyObject *self, PyObject *args)
 {
     wx_RequestObject *o = (wx_RequestObject *)self;
@@ -90,12 +102,13 @@ static PyObject *req_start(PyObject *self, PyObject *args)
             PyErr_SetString(PyExc_TypeError, "headers must be (name, value) tuples");
             return NULL;
         }
+        /* PEP 3333: header values are latin-1 strings and go out as those bytes */
         name = PyUnicode_AsUTF8(PyTuple_GET_ITEM(item, 0));
-        value = name ? PyUnicode_AsUTF8(PyTuple_GET_ITEM(item, 1)) : NULL;
+        value = name ? latin1(r->pool, PyTuple_GET_ITEM(item, 1)) : NULL;
         if (!value)
             return NULL;
         if (!strcasecmp(name, "Content-Type"))
-            ap_set_content_type(r, apr_pstrdup(r->pool, value));
+            ap_set_content_type(r, value);
         else if (!strcasecmp(name, "Content-Length"))
             ap_set_content_length(r, apr_atoi64(value));
         else
@@ -295,9 +308,9 @@ PyObject *wx_build_environ(request_rec *r, const char *script_name_override,
             goto fail;
     }
 
-    /* CGI variables (as ap_add_cgi_vars, without its PATH_TRANSLATED sub-request) */
-    if (set_str(env, "GATEWAY_INTERFACE", "CGI/1.1") < 0
-        || set_str(env, "SERVER_PROTOCOL", r->protocol) < 0
+    /* CGI variables (as ap_add_cgi_vars, without its PATH_TRANSLATED sub-request and, like
+     * mod_wsgi 6, without GATEWAY_INTERFACE: a WSGI environ is not CGI) */
+    if (set_str(env, "SERVER_PROTOCOL", r->protocol) < 0
         || set_str(env, "REQUEST_METHOD",
                    map_head && r->header_only ? "GET" : r->method) < 0
         || set_str(env, "QUERY_STRING", r->args ? r->args : "") < 0

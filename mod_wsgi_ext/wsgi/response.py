@@ -61,7 +61,7 @@ class Response:
     """State of one response: the start_response callable and the writer."""
 
     __slots__ = ("sink", "status", "code", "headers", "sent", "length", "written", "override",
-                 "suppressed")
+                 "suppressed", "head")
 
     def __init__(self, sink, override=False):
         self.sink = sink
@@ -73,6 +73,7 @@ class Response:
         self.written = 0
         self.override = override
         self.suppressed = False
+        self.head = False       # a HEAD request: no body is owed for a Content-Length
 
     def start_response(self, status, headers, exc_info=None):
         if exc_info is not None:
@@ -146,13 +147,18 @@ class Response:
 
     def finish(self):
         if not self.sent:
+            # no body: Apache sends the head with the end of the response, and so can tell
+            # the client "Content-Length: 0" (as mod_wsgi does) rather than chunk nothing --
+            # unless a body is owed, then the head goes now and the check below cuts the response
             self._send_head()
             if self.suppressed:
                 return
-            self.sink.write(b"", False)
+            if self.length and not self.head:
+                self.sink.write(b"", False)
         if self.suppressed:
             return
-        if self.length is not None and self.written < self.length and self.code not in (204, 304):
+        if self.length is not None and self.written < self.length and not self.head \
+                and self.code not in (204, 304):
             raise IOError("response truncated: Content-Length is %d but the application sent %d "
                           "bytes" % (self.length, self.written))
 
@@ -166,6 +172,7 @@ def log_exception(sink, what):
 
 def run(app, environ, sink, script="", error_override=False):
     resp = Response(sink, error_override)
+    resp.head = environ.get("REQUEST_METHOD") == "HEAD"
     what = "mod_wsgi_ext (pid=%d): exception in the WSGI application of script '%s'" % (
         os.getpid(), script)
     result = None
@@ -178,7 +185,8 @@ def run(app, environ, sink, script="", error_override=False):
                 resp.finish()
                 return resp.code if resp.suppressed else OK
         if type(result) in (list, tuple):
-            if len(result) == 1 and resp.length is None and resp.status is not None:
+            if len(result) == 1 and resp.length is None and resp.status is not None \
+                    and not resp.sent:
                 body = result[0]
                 if isinstance(body, (bytes, bytearray)):
                     resp.headers.append(("Content-Length", str(len(body))))
