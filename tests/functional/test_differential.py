@@ -95,12 +95,6 @@ def R(name, method, path, status, headers=(), body=b"", version="HTTP/1.1", comp
                              body=body, version=version, compare=compare), id=name, marks=marks)
 
 
-PROXY_BUG = ("wsgi/proxy.py differs from mod_wsgi 6: mod_wsgi keeps the trusted header that "
-             "was applied (X-Forwarded-For rewritten) in the environ, strips only the synonyms "
-             "of the trusted categories (X-Forwarded-Host stays when no host header is trusted) "
-             "and never leaves HTTPS in the environ (it becomes wsgi.url_scheme)")
-
-
 AUTH = ("Authorization", "Basic dXNlcjpwYXNz")
 FORM = ("Content-Type", "application/x-www-form-urlencoded")
 BIG = bytes(range(256)) * 800
@@ -133,15 +127,11 @@ ROWS = [
     R("setenv", "GET", "/env/e", 200),
     R("trusted-proxy-headers", "GET", "/proxied", 200,
       [("X-Forwarded-For", "203.0.113.9"), ("X-Forwarded-Proto", "https"),
-       ("X-Forwarded-Host", "untrusted.example")], known_bug=PROXY_BUG),
+       ("X-Forwarded-Host", "untrusted.example")]),
     R("untrusted-proxy-headers", "GET", "/untrusted", 200,
       [("X-Forwarded-For", "203.0.113.9"), ("X-Forwarded-Proto", "https"),
-       ("X-Real-IP", "203.0.113.10"), ("X-Forwarded-Host", "untrusted.example")],
-      known_bug=PROXY_BUG),
-    R("setenv-https", "GET", "/https-env", 200,
-      known_bug="mod_wsgi takes wsgi.url_scheme from the HTTPS variable (SetEnv HTTPS on makes "
-                "it https) and removes HTTPS from the environ; we take the connection's scheme "
-                "and pass HTTPS through"),
+       ("X-Real-IP", "203.0.113.10"), ("X-Forwarded-Host", "untrusted.example")]),
+    R("setenv-https", "GET", "/https-env", 200),
     R("httpoxy-proxy-header-dropped", "GET", "/echo", 200, [("Proxy", "http://evil:1")]),
     # --- methods and request bodies
     R("head", "HEAD", "/echo/h", 200),
