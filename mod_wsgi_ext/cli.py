@@ -28,12 +28,17 @@ def module_path():
     return found[0]
 
 
+def _quote(path):
+    """A path as an Apache config argument (ap_getword_conf reads \\" inside quotes as ")."""
+    return '"%s"' % path.replace('"', '\\"')
+
+
 def load_module_line():
-    return "LoadModule wsgi_ext_module %s" % module_path()
+    return "LoadModule wsgi_ext_module %s" % _quote(module_path())
 
 
 def module_config():
-    return "%s\nWSGIPythonHome %s\n" % (load_module_line(), sys.prefix)
+    return "%s\nWSGIPythonHome %s\n" % (load_module_line(), _quote(sys.prefix))
 
 
 # ---------------------------------------------------------------------------------- serve
@@ -83,10 +88,15 @@ def write_server_root(opts):
     app = os.path.abspath(opts.app)
     if not os.path.isfile(app):
         raise SystemExit("mod_wsgi_ext: no such WSGI script: %s" % app)
+    for url, path in opts.url_alias:
+        if not url.startswith("/"):
+            raise SystemExit("mod_wsgi_ext: --url-alias %s %s: the URL must start with '/'"
+                             % (url, path))
+        if not os.path.exists(path):
+            raise SystemExit("mod_wsgi_ext: --url-alias %s %s: no such file or directory"
+                             % (url, path))
     root = os.path.abspath(opts.server_root or "/tmp/mod_wsgi_ext-%s-%d-%d" % (
         opts.host, opts.port, os.getuid()))
-    os.makedirs(root, exist_ok=True)
-    os.chmod(root, 0o755)
     user_lines = ""
     if os.geteuid() == 0:
         user, group = _run_user()
@@ -99,17 +109,20 @@ def write_server_root(opts):
                     "Move the application (and the Python environment) somewhere %s can read, "
                     "such as /srv or /opt, or run mod-wsgi-ext as an ordinary user." %
                     (user, why, user))
+    os.makedirs(root, exist_ok=True)
+    os.chmod(root, 0o755)
     if not opts.embedded:
         print("mod_wsgi_ext: daemon mode is not available yet; serving in embedded mode",
               file=sys.stderr)
-    aliases = "".join('Alias "%s" "%s"\n<Directory "%s">\n    Require all granted\n</Directory>\n'
-                      % (url, os.path.abspath(path), os.path.abspath(path))
-                      for url, path in opts.url_alias)
+    aliases = "".join(_alias(url, os.path.abspath(path)) for url, path in opts.url_alias)
     mpm = opts.mpm
     if mpm == "prefork":
+        # single-threaded children: as many of them as the event MPM would have threads, so
+        # that one keep-alive client cannot hold the only worker
+        total = opts.processes * opts.threads
         mpm_conf = ("StartServers %d\nMinSpareServers 1\nMaxSpareServers %d\n"
-                    "MaxRequestWorkers %d\n" % (opts.processes, opts.processes,
-                                                max(opts.processes, 1)))
+                    "MaxRequestWorkers %d\nServerLimit %d\n"
+                    % (opts.processes, max(opts.processes, 1), total, total))
     else:
         total = opts.processes * opts.threads
         mpm_conf = ("StartServers %d\nServerLimit %d\nThreadsPerChild %d\nThreadLimit %d\n"
@@ -119,7 +132,8 @@ def write_server_root(opts):
         root=root, host=opts.host, port=opts.port, moddir=MODDIR, mpm=mpm, mpm_conf=mpm_conf,
         user_lines=user_lines, load_module=load_module_line(), python_home=sys.prefix,
         app=app, app_dir=os.path.dirname(app), aliases=aliases,
-        error_log=opts.error_log or "/dev/stderr", access_log=opts.access_log or "/dev/stdout")
+        error_log=_log_path(opts.error_log, opts.command, root, "error_log", "/dev/stderr"),
+        access_log=_log_path(opts.access_log, opts.command, root, "access_log", "/dev/stdout"))
     conf_path = os.path.join(root, "httpd.conf")
     with open(conf_path, "w") as f:
         f.write(conf)
@@ -128,6 +142,24 @@ def write_server_root(opts):
         f.write(_template("apachectl").substitute(apache=APACHE, conf=conf_path, root=root))
     os.chmod(ctl, 0o755)
     return root, conf_path
+
+
+def _alias(url, path):
+    """An Alias for a directory or a single file, open to all clients."""
+    if os.path.isdir(path):
+        access = '<Directory %s>\n    Require all granted\n</Directory>\n' % _quote(path)
+    else:
+        access = ('<Directory %s>\n    <Files %s>\n        Require all granted\n    </Files>\n'
+                  '</Directory>\n' % (_quote(os.path.dirname(path)),
+                                       _quote(os.path.basename(path))))
+    return "Alias %s %s\n%s" % (_quote(url), _quote(path), access)
+
+
+def _log_path(given, command, root, name, terminal):
+    """serve logs to the terminal; a server started by apachectl has none, so files."""
+    if given:
+        return os.path.abspath(given)
+    return terminal if command == "serve" else os.path.join(root, name)
 
 
 def _add_server_options(p):

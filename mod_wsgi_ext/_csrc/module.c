@@ -206,6 +206,8 @@ static int wx_translate(request_rec *r)
             len = prefix_match(r->uri, m->location);
             if (!len)
                 continue;
+            if (!strcmp(m->location, "/"))
+                len = 0;   /* mounted at the root: the whole URI becomes PATH_INFO */
             path = m->path;
         }
         note = apr_pcalloc(r->pool, sizeof(*note));
@@ -273,6 +275,25 @@ static int map_head_auto(request_rec *r)
         if (f->frec->ftype < AP_FTYPE_PROTOCOL && f->frec->ftype >= AP_FTYPE_RESOURCE)
             return 1;
     return 0;
+}
+
+/* ap_add_common_vars() without what mod_wsgi 6 leaves out of the environ (PATH, the library
+ * path, SERVER_SIGNATURE, REMOTE_HOST, REMOTE_IDENT); values set before (SetEnv) are kept. */
+static void add_common_vars(request_rec *r)
+{
+    static const char *const omit[] = {"PATH", "LD_LIBRARY_PATH", "SERVER_SIGNATURE",
+                                       "REMOTE_HOST", "REMOTE_IDENT", NULL};
+    const char *before[sizeof(omit) / sizeof(omit[0])];
+    int i;
+    for (i = 0; omit[i]; i++)
+        before[i] = apr_table_get(r->subprocess_env, omit[i]);
+    ap_add_common_vars(r);
+    for (i = 0; omit[i]; i++) {
+        if (before[i])
+            apr_table_setn(r->subprocess_env, omit[i], before[i]);
+        else
+            apr_table_unset(r->subprocess_env, omit[i]);
+    }
 }
 
 static int wx_handler(request_rec *r)
@@ -366,7 +387,7 @@ static int wx_handler(request_rec *r)
     if (!r->log_id)
         ap_run_generate_log_id(r->connection, r, &r->log_id);
 
-    ap_add_common_vars(r);
+    add_common_vars(r);
     if (!script_name && r->path_info && *r->path_info)
         script_name = apr_pstrndup(r->pool, r->uri, ap_find_path_info(r->uri, r->path_info));
     else if (!script_name)

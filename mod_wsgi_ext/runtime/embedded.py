@@ -102,6 +102,9 @@ def handle(req, environ, script, callable_name, reloading, error_override, proxy
            proxies):
     if proxy_headers:
         proxy.apply(environ, proxy_headers, proxies)
+    https = environ.pop("HTTPS", None)
+    if https is not None:   # as mod_wsgi: HTTPS (SetEnv, a proxy header) becomes wsgi.url_scheme
+        environ["wsgi.url_scheme"] = "https" if https.lower() in ("on", "1") else "http"
     try:
         app = loader.load_application(script, callable_name, reloading, _group)
     except loader.LoadError as err:
