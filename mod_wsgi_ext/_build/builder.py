@@ -48,7 +48,6 @@ def apache_flags():
 
 
 def python_facts():
-    import _cffi_backend
     import os as _os
     ldversion = sysconfig.get_config_var("LDVERSION") or sysconfig.get_config_var("VERSION")
     libdir = sysconfig.get_config_var("LIBDIR")
@@ -56,7 +55,9 @@ def python_facts():
         "WX_BUILD_PYTHON": sys.executable,
         "WX_BUILD_PREFIX": sys.prefix,
         "WX_STDLIB_FILE": _os.__file__,
-        "WX_CFFI_BACKEND_FILE": _cffi_backend.__file__,
+        # the environment's site-packages (where cffi and this package are installed); not
+        # _cffi_backend.__file__, which under pip's build isolation is a temporary directory
+        "WX_SITE_PACKAGES": sysconfig.get_paths()["purelib"],
         "WX_VERSION": VERSION,
     }, ldversion, libdir
 

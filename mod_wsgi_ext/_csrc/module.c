@@ -92,7 +92,7 @@ static int check_readable(apr_pool_t *p, server_rec *s)
     else {
         paths[n++] = WX_BUILD_PYTHON;
         paths[n++] = WX_STDLIB_FILE;
-        paths[n++] = WX_CFFI_BACKEND_FILE;
+        paths[n++] = WX_SITE_PACKAGES;
     }
     if (mod) {
         paths[n++] = mod;
