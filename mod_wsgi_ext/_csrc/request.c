@@ -3,9 +3,10 @@
  * The Python side (mod_wsgi_ext/wsgi/, mod_wsgi_ext/runtime/embedded.py) speaks WSGI; it reaches
  * Apache only through the methods of wx_RequestType below, a handful of calls per request:
  * read(n), start(status, reason, headers), write(data, flush), sendfile(fd, offset, length),
- * log(level, text), abort().  These work in any interpreter (the type is static and the module
- * mod_wsgi_ext._apache is created in each interpreter by wx_apache_module_new()).  Once the
- * Apache handler returns, the object is invalidated and every method raises RuntimeError.
+ * log(level, text), abort(); attributes aborted, started, header_only.  These work in any
+ * interpreter (the type is static and the module mod_wsgi_ext._apache is created in each
+ * interpreter by wx_apache_module_new()).  Once the Apache handler returns, the object is
+ * invalidated and every method raises RuntimeError.
  */
 #include "wx.h"
 
@@ -70,15 +71,37 @@ static PyObject *req_read(PyObject *self, PyObject *args)
     return buf;
 }
 
+/* A str checked by the Python side (latin-1, no control characters) as a C string: ASCII text
+ * as is (no copy), other latin-1 text encoded byte for byte into the pool, as HTTP wants it. */
+static const char *latin1(request_rec *r, PyObject *s)
+{
+    PyObject *b;
+    const char *copy;
+    if (!PyUnicode_Check(s)) {
+        PyErr_SetString(PyExc_TypeError, "response status and headers must be str");
+        return NULL;
+    }
+    if (PyUnicode_IS_ASCII(s))
+        return PyUnicode_AsUTF8(s);
+    b = PyUnicode_AsLatin1String(s);
+    if (!b)
+        return NULL;
+    copy = apr_pstrmemdup(r->pool, PyBytes_AS_STRING(b), PyBytes_GET_SIZE(b));
+    Py_DECREF(b);
+    return copy;
+}
+
 static PyObject *req_start(PyObject *self, PyObject *args)
 {
     wx_RequestObject *o = (wx_RequestObject *)self;
     int status;
     const char *reason;
-    PyObject *headers;
+    PyObject *headers, *reason_obj;
     Py_ssize_t i, n;
     REQ(self);
-    if (!PyArg_ParseTuple(args, "isO!", &status, &reason, &PyList_Type, &headers))
+    if (!PyArg_ParseTuple(args, "iUO!", &status, &reason_obj, &PyList_Type, &headers))
+        return NULL;
+    if (!(reason = latin1(r, reason_obj)))
         return NULL;
     r->status = status;
     r->status_line = apr_psprintf(r->pool, "%03d %s", status, reason);
@@ -90,8 +113,8 @@ static PyObject *req_start(PyObject *self, PyObject *args)
             PyErr_SetString(PyExc_TypeError, "headers must be (name, value) tuples");
             return NULL;
         }
-        name = PyUnicode_AsUTF8(PyTuple_GET_ITEM(item, 0));
-        value = name ? PyUnicode_AsUTF8(PyTuple_GET_ITEM(item, 1)) : NULL;
+        name = latin1(r, PyTuple_GET_ITEM(item, 0));
+        value = name ? latin1(r, PyTuple_GET_ITEM(item, 1)) : NULL;
         if (!value)
             return NULL;
         if (!strcasecmp(name, "Content-Type"))
@@ -197,6 +220,12 @@ static PyObject *req_get_aborted(PyObject *self, void *closure)
     return PyBool_FromLong(r->connection->aborted);
 }
 
+static PyObject *req_get_header_only(PyObject *self, void *closure)
+{
+    REQ(self);
+    return PyBool_FromLong(r->header_only);
+}
+
 static PyObject *req_get_started(PyObject *self, void *closure)
 {
     return PyBool_FromLong(((wx_RequestObject *)self)->started);
@@ -220,6 +249,7 @@ static PyMethodDef req_methods[] = {
 static PyGetSetDef req_getset[] = {
     {"aborted", req_get_aborted, NULL, "the client connection is gone", NULL},
     {"started", req_get_started, NULL, "the response head was handed to Apache", NULL},
+    {"header_only", req_get_header_only, NULL, "a HEAD request: the body is never sent", NULL},
     {"alive", req_get_alive, NULL, "the Apache request is still running", NULL},
     {NULL}
 };

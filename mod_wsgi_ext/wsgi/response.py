@@ -4,15 +4,20 @@
 response was written, or an HTTP status for Apache to answer itself (500 when the application
 failed before sending headers; the application's own error status under WSGIErrorOverride).
 
-Rules kept here: ``start_response`` validates status and headers and refuses a second call without
-``exc_info``; ``exc_info`` after headers were sent re-raises; headers go out with the first
-non-empty body data (or at the end); bodies are bytes; output stops at a declared Content-Length
-and a short body is treated as broken; ``close()`` is always called; a failure after headers ends
-the response as broken (the client sees a cut response, never a short 200).
+Rules kept here: ``start_response`` validates status and headers (str, latin-1, no control
+characters, token header names) and refuses a second call without ``exc_info``; ``exc_info`` after
+headers were sent re-raises; headers go out with the first non-empty body data (or at the end);
+bodies are bytes; a list or tuple of bytes gets a Content-Length when the application set none;
+output stops at a declared Content-Length and a short body is treated as broken (except for HEAD,
+where the body is never sent); ``close()`` is always called; a failure after headers ends the
+response as broken (the client sees a cut response, never a short 200).
+
+The sink may have a ``header_only`` attribute (true for HEAD requests); a missing one means False.
 """
 
 import os
 import re
+import stat
 import sys
 import traceback
 
@@ -20,9 +25,10 @@ OK = 0
 HTTP_INTERNAL_SERVER_ERROR = 500
 APLOG_ERR = 3
 
-_STATUS = re.compile(r"([1-9][0-9]{2}) ([^\x00-\x1f\x7f]*)\Z")
+_STATUS = re.compile(r"([1-9][0-9]{2}) ([\t\x20-\x7e\x80-\xff]*)\Z")
 _TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+\Z")
-_BAD_VALUE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+_BAD_VALUE = re.compile(r"[^\t\x20-\x7e\x80-\xff]")
+_BYTES = (bytes, bytearray, memoryview)
 
 
 class ClientGone(Exception):
@@ -49,12 +55,14 @@ class FileWrapper:
 
 
 def _fileno(wrapper):
+    """The descriptor of a wrapped regular file (sendfile needs one), else None."""
     try:
         fd = wrapper.filelike.fileno()
-        os.fstat(fd)
-        return fd
+        if stat.S_ISREG(os.fstat(fd).st_mode):
+            return fd
     except Exception:
-        return None
+        pass
+    return None
 
 
 class Response:
@@ -87,7 +95,8 @@ class Response:
             raise TypeError("status must be str, not %s" % type(status).__name__)
         m = _STATUS.match(status)
         if not m:
-            raise ValueError("invalid status line %r: want 'NNN Reason'" % status)
+            raise ValueError("invalid status %r: want 'NNN Reason' (latin-1, no control "
+                             "characters)" % status)
         if type(headers) is not list:
             raise TypeError("response headers must be a list, not %s" % type(headers).__name__)
         length = None
@@ -100,7 +109,8 @@ class Response:
             if not _TOKEN.match(name):
                 raise ValueError("invalid response header name %r" % name)
             if _BAD_VALUE.search(value):
-                raise ValueError("response header %r holds a control character (CR/LF?)" % name)
+                raise ValueError("response header %r: the value %r holds a control character "
+                                 "(CR/LF?) or is not latin-1" % (name, value))
             if name.lower() == "content-length":
                 try:
                     length = int(value)
@@ -140,8 +150,10 @@ class Response:
 
     def write(self, data):
         """The write() callable start_response returns."""
-        if not isinstance(data, (bytes, bytearray, memoryview)):
+        if not isinstance(data, _BYTES):
             raise TypeError("write() takes bytes, not %s" % type(data).__name__)
+        if type(data) is memoryview:
+            data = data.tobytes()
         self.send(data, True)
 
     def finish(self):
@@ -149,10 +161,13 @@ class Response:
             self._send_head()
             if self.suppressed:
                 return
-            self.sink.write(b"", False)
+            if not self.sink.write(b"", False):
+                raise ClientGone()
         if self.suppressed:
             return
-        if self.length is not None and self.written < self.length and self.code not in (204, 304):
+        if (self.length is not None and self.written < self.length
+                and self.code not in (204, 304)
+                and not getattr(self.sink, "header_only", False)):
             raise IOError("response truncated: Content-Length is %d but the application sent %d "
                           "bytes" % (self.length, self.written))
 
@@ -164,6 +179,35 @@ def log_exception(sink, what):
         sink.log(APLOG_ERR, line)
 
 
+def _check_item(data):
+    if not isinstance(data, _BYTES):
+        raise TypeError("the application's iterable must yield bytes, not %s"
+                        % type(data).__name__)
+    return data.tobytes() if type(data) is memoryview else data
+
+
+def _write_sequence(resp, result):
+    """A list or tuple: checked whole before anything is sent, Content-Length added if missing."""
+    items = [_check_item(data) for data in result]
+    if resp.status is not None and not resp.sent and resp.length is None:
+        total = sum(len(data) for data in items)
+        resp.headers.append(("Content-Length", str(total)))
+        resp.length = total
+    for data in items:
+        if data:
+            resp.send(data, False)
+
+
+def _write_iterable(resp, result):
+    """Any other iterable: each non-empty block is flushed to the client as it is produced."""
+    for data in result:
+        data = _check_item(data)
+        if data:
+            resp.send(data, True)
+            if resp.length is not None and resp.written >= resp.length:
+                break
+
+
 def run(app, environ, sink, script="", error_override=False):
     resp = Response(sink, error_override)
     what = "mod_wsgi_ext (pid=%d): exception in the WSGI application of script '%s'" % (
@@ -172,32 +216,16 @@ def run(app, environ, sink, script="", error_override=False):
     status = OK
     try:
         result = app(environ, resp.start_response)
-        if isinstance(result, FileWrapper) and resp.status is not None:
-            fd = _fileno(result)
-            if fd is not None and _send_file(resp, result, fd):
-                resp.finish()
-                return resp.code if resp.suppressed else OK
-        if type(result) in (list, tuple):
-            if len(result) == 1 and resp.length is None and resp.status is not None:
-                body = result[0]
-                if isinstance(body, (bytes, bytearray)):
-                    resp.headers.append(("Content-Length", str(len(body))))
-                    resp.length = len(body)
-            for data in result:
-                if not isinstance(data, (bytes, bytearray, memoryview)):
-                    raise TypeError("the application's iterable must yield bytes, not %s"
-                                    % type(data).__name__)
-                if data:
-                    resp.send(data, False)
+        if result is None:
+            raise TypeError("the WSGI application returned None; it must return an iterable "
+                            "of bytes")
+        if (isinstance(result, FileWrapper) and resp.status is not None
+                and _send_file(resp, result)):
+            pass
+        elif type(result) in (list, tuple):
+            _write_sequence(resp, result)
         else:
-            for data in result:
-                if not isinstance(data, (bytes, bytearray, memoryview)):
-                    raise TypeError("the application's iterable must yield bytes, not %s"
-                                    % type(data).__name__)
-                if data:
-                    resp.send(data, True)
-                    if resp.length is not None and resp.written >= resp.length:
-                        break
+            _write_iterable(resp, result)
         resp.finish()
         if resp.suppressed:
             status = resp.code
@@ -210,17 +238,17 @@ def run(app, environ, sink, script="", error_override=False):
             sink.abort()
         else:
             status = HTTP_INTERNAL_SERVER_ERROR
-    _close_status = _close(result, sink, what)
-    if _close_status and not resp.sent and status == OK:
+    if _close(result, sink, what) and not resp.sent and status == OK:
         status = HTTP_INTERNAL_SERVER_ERROR
     return status
 
 
 def _close(result, sink, what):
-    close = getattr(result, "close", None)
-    if close is None:
-        return False
+    """Call the iterable's close(); True when it raised (the traceback is logged)."""
     try:
+        close = getattr(result, "close", None)
+        if close is None:
+            return False
         close()
         return False
     except Exception:
@@ -228,24 +256,26 @@ def _close(result, sink, what):
         return True
 
 
-def _send_file(resp, wrapper, fd):
+def _send_file(resp, wrapper):
+    """Serve a wrapped regular file with sendfile; False when it is not one (iterate instead)."""
+    fd = _fileno(wrapper)
+    if fd is None:
+        return False
     try:
         offset = wrapper.filelike.tell()
     except Exception:
-        offset = 0
-    size = os.fstat(fd).st_size
-    count = max(size - offset, 0)
+        return False
+    count = max(os.fstat(fd).st_size - offset, 0)
     if resp.length is not None:
         count = min(count, resp.length)
-    else:
+    elif not resp.sent:
         resp.headers.append(("Content-Length", str(count)))
         resp.length = count
     if not resp.sent:
         resp._send_head()
-    if resp.suppressed:
+    if resp.suppressed or not count:
         return True
-    if count:
-        if not resp.sink.sendfile(fd, offset, count):
-            raise ClientGone()
-        resp.written += count
+    if not resp.sink.sendfile(fd, offset, count):
+        raise ClientGone()
+    resp.written += count
     return True
