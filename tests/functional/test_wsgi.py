@@ -326,6 +326,14 @@ def test_iterable_of_str_is_a_500(srv):
     assert_500_logged(srv, r, log, "must yield bytes, not str")
 
 
+def test_the_applications_header_list_is_left_as_it_was(srv):
+    with requests.Session() as s:          # one connection: one process, even under prefork
+        for _ in range(3):
+            r = s.get(srv.url("/sub/shared-headers"), timeout=30)
+            assert r.text == "[('Content-Type', 'text/plain')]"
+            assert r.headers["Content-Length"] == str(len(r.text))
+
+
 def test_close_is_called_after_a_normal_response(srv):
     t = token()
     r = get(srv, "/sub/close/normal?token=" + t)

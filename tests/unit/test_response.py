@@ -66,6 +66,25 @@ def test_app_content_length_is_kept(response, sink):
                                                                               "3")]
 
 
+def test_the_applications_header_list_is_not_changed(response, make_sink, tmp_path):
+    shared = [("Content-Type", "text/plain")]       # a module-level list reused by every request
+
+    def app_for(body):
+        def app(environ, start_response):
+            start_response("200 OK", shared)
+            return body() if callable(body) else body
+        return app
+
+    path = tmp_path / "f"
+    path.write_bytes(b"12345")
+    for body, length in (([b"one"], "3"), ([b"three"], "5"),
+                         (lambda: response.FileWrapper(open(path, "rb")), "5")):
+        sink = make_sink()
+        response.run(app_for(body), {}, sink)
+        assert [v for k, v in sink.head[2] if k == "Content-Length"] == [length]
+    assert shared == [("Content-Type", "text/plain")]
+
+
 def test_write_then_iterable(response, sink):
     def app(environ, start_response):
         write = start_response("200 OK", [])

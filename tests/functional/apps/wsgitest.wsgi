@@ -125,6 +125,15 @@ def ep_latin1(environ, start_response):
     return [b"latin-1 head"]
 
 
+SHARED_HEADERS = [("Content-Type", "text/plain")]
+
+
+def ep_shared_headers(environ, start_response):
+    """Reuses one header list for every response, and shows it."""
+    start_response("200 OK", SHARED_HEADERS)
+    return [repr(SHARED_HEADERS).encode()]
+
+
 def ep_twice(environ, start_response):
     start_response("200 OK", [("Content-Type", "text/plain")])
     start_response("201 Created", [("Content-Type", "text/plain")])
@@ -358,7 +367,7 @@ def ep_stream(environ, start_response):
 
 ENDPOINTS = {
     "env": ep_env, "head": ep_head, "head-nobody": ep_head_nobody, "counter": ep_counter,
-    "sr": ep_sr, "latin1": ep_latin1, "twice": ep_twice,
+    "sr": ep_sr, "latin1": ep_latin1, "shared-headers": ep_shared_headers, "twice": ep_twice,
     "excinfo-before": ep_excinfo_before, "excinfo-after": ep_excinfo_after,
     "write-str": ep_write_str, "write-bytes": ep_write_bytes, "iter": ep_iter, "close": ep_close,
     "cl": ep_cl, "input": ep_input, "errors": ep_errors, "file": ep_file,
