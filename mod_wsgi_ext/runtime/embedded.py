@@ -14,6 +14,7 @@ bridge module ``mod_wsgi_ext._apache`` into ``sys.modules``, then calls:
 import os
 import site
 import sys
+import threading
 import types
 
 from mod_wsgi_ext.runtime import lifecycle, loader
@@ -27,7 +28,10 @@ _group = None
 
 
 class _LogStream:
-    """sys.stdout / sys.stderr replacement: whole lines to Apache's error log."""
+    """sys.stdout / sys.stderr replacement: whole lines to Apache's error log.
+
+    Each thread has its own partial line, so that lines printed by concurrent requests are not
+    mixed up; ``flush()`` (also called at the end of every request) logs a partial line."""
 
     encoding = "utf-8"
     errors = "backslashreplace"
@@ -35,16 +39,17 @@ class _LogStream:
     def __init__(self, level, prefix):
         self._level = level
         self._prefix = prefix
-        self._buf = ""
+        self._local = threading.local()
 
     def write(self, text):
         if not isinstance(text, str):
             raise TypeError("write() argument must be str, not %s" % type(text).__name__)
-        self._buf += text
-        if "\n" in self._buf:
-            *lines, self._buf = self._buf.split("\n")
+        buf = getattr(self._local, "buf", "") + text
+        if "\n" in buf:
+            *lines, buf = buf.split("\n")
             for line in lines:
                 _apache.log_error(self._level, self._prefix + line)
+        self._local.buf = buf
         return len(text)
 
     def writelines(self, lines):
@@ -52,9 +57,10 @@ class _LogStream:
             self.write(line)
 
     def flush(self):
-        if self._buf:
-            _apache.log_error(self._level, self._prefix + self._buf)
-            self._buf = ""
+        buf = getattr(self._local, "buf", "")
+        if buf:
+            self._local.buf = ""
+            _apache.log_error(self._level, self._prefix + buf)
 
     def isatty(self):
         return False
@@ -98,6 +104,14 @@ def _log_load_error(req, err):
             req.log(APLOG_ERR, line)
 
 
+def _flush_request_output(errors):
+    for stream in (errors, sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:
+            pass
+
+
 def handle(req, environ, script, callable_name, reloading, error_override, proxy_headers,
            proxies):
     if proxy_headers:
@@ -110,10 +124,14 @@ def handle(req, environ, script, callable_name, reloading, error_override, proxy
     except loader.LoadError as err:
         _log_load_error(req, err)
         return HTTP_INTERNAL_SERVER_ERROR
+    errors = streams.Errors(req.log)
     environ["wsgi.input"] = streams.Input(req)
-    environ["wsgi.errors"] = streams.Errors(req.log)
+    environ["wsgi.errors"] = errors
     environ["wsgi.file_wrapper"] = response.FileWrapper
-    return response.run(app, environ, req, script, error_override)
+    try:
+        return response.run(app, environ, req, script, error_override)
+    finally:
+        _flush_request_output(errors)
 
 
 def preload(script, is_alias):

@@ -19,7 +19,8 @@ _EXT_SUFFIXES = tuple(importlib.machinery.EXTENSION_SUFFIXES)
 
 
 class LoadError(Exception):
-    """The script could not be used; ``lines`` are what to log (message, then traceback)."""
+    """The script could not be used: ``message`` (one line naming the script and the reason) and
+    ``detail`` (the traceback, possibly empty) are what to log."""
 
     def __init__(self, message, detail=""):
         super().__init__(message)
@@ -71,9 +72,10 @@ def load_module(path, reloading=True, group=""):
                 sys.modules.pop(name, None)
             import traceback
             detail = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+            reason = traceback.format_exception_only(type(exc), exc)[-1].strip()
             hint = _hint(exc, group)
-            raise LoadError("Failed to exec Python script file '%s'%s" % (
-                path, (": " + hint) if hint else "."), detail) from None
+            raise LoadError("Failed to exec Python script file '%s': %s%s" % (
+                path, reason, ("; " + hint) if hint else ""), detail) from None
         _modules[path] = (module, mtime)
         return module
 

@@ -124,6 +124,11 @@ class Response:
         self.length = length
         return self.write
 
+    def declare_length(self, length):
+        """Add a Content-Length the application did not give (to a copy: its list is its own)."""
+        self.headers = self.headers + [("Content-Length", str(length))]
+        self.length = length
+
     def _send_head(self):
         if self.status is None:
             raise RuntimeError("the application sent body data before calling start_response()")
@@ -190,9 +195,7 @@ def _write_sequence(resp, result):
     """A list or tuple: checked whole before anything is sent, Content-Length added if missing."""
     items = [_check_item(data) for data in result]
     if resp.status is not None and not resp.sent and resp.length is None:
-        total = sum(len(data) for data in items)
-        resp.headers.append(("Content-Length", str(total)))
-        resp.length = total
+        resp.declare_length(sum(len(data) for data in items))
     for data in items:
         if data:
             resp.send(data, False)
@@ -269,8 +272,7 @@ def _send_file(resp, wrapper):
     if resp.length is not None:
         count = min(count, resp.length)
     elif not resp.sent:
-        resp.headers.append(("Content-Length", str(count)))
-        resp.length = count
+        resp.declare_length(count)
     if not resp.sent:
         resp._send_head()
     if resp.suppressed or not count:

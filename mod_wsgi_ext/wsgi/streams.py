@@ -1,12 +1,15 @@
 """``wsgi.input`` and ``wsgi.errors`` over a request sink.
 
 The sink's ``read(n)`` returns at most n bytes (a short read is allowed) and ``b""`` at the end of
-the body; chunked bodies arrive de-chunked.  ``wsgi.input_terminated`` is always true: reading past
-the end returns ``b""``, never blocks.
+the body; ``read(-1)`` returns the rest of the body; chunked bodies arrive de-chunked.
+``wsgi.input_terminated`` is always true: reading past the end returns ``b""``, never blocks.
+No single call asks the sink for more than ``MAX_READ`` bytes, so ``read(huge)`` on a small body
+does not allocate a huge buffer.
 """
 
 APLOG_ERR = 3
-_CHUNK = 65536
+CHUNK = 65536
+MAX_READ = 1 << 20
 
 
 class Input:
@@ -16,21 +19,29 @@ class Input:
 
     def __init__(self, sink):
         self._read = sink.read
-        self._buf = b""
+        self._buf = bytearray()     # data read from the sink and not yet handed out
         self._eof = False
 
-    def _fill(self, want):
-        data = self._read(max(want, _CHUNK))
+    def _fill(self, want=CHUNK):
+        """Append up to ``want`` more bytes to the buffer; False at the end of the body."""
+        if self._eof:
+            return False
+        data = self._read(min(max(want, 1), MAX_READ))
         if not data:
             self._eof = True
             return False
         self._buf += data
         return True
 
+    def _take(self, n):
+        data = bytes(self._buf[:n])
+        del self._buf[:n]
+        return data
+
     def read(self, size=-1):
         if size is None or size < 0:
-            parts = [self._buf]
-            self._buf = b""
+            parts = [bytes(self._buf)]
+            self._buf.clear()
             while not self._eof:
                 data = self._read(-1)
                 if not data:
@@ -38,25 +49,23 @@ class Input:
                     break
                 parts.append(data)
             return b"".join(parts)
-        while len(self._buf) < size and not self._eof:
-            self._fill(size - len(self._buf))
-        data, self._buf = self._buf[:size], self._buf[size:]
-        return data
+        while len(self._buf) < size and self._fill(size - len(self._buf)):
+            pass
+        return self._take(size)
 
     def readline(self, size=-1):
         if size is None:
             size = -1
+        start = 0       # where to go on looking for a newline
         while True:
-            nl = self._buf.find(b"\n")
+            nl = self._buf.find(b"\n", start)
             if nl >= 0 and (size < 0 or nl < size):
-                line, self._buf = self._buf[:nl + 1], self._buf[nl + 1:]
-                return line
+                return self._take(nl + 1)
             if 0 <= size <= len(self._buf):
-                line, self._buf = self._buf[:size], self._buf[size:]
-                return line
-            if self._eof or not self._fill(_CHUNK):
-                line, self._buf = self._buf, b""
-                return line
+                return self._take(size)
+            start = len(self._buf)
+            if not self._fill(CHUNK):
+                return self._take(len(self._buf))
 
     def readlines(self, hint=-1):
         lines, total = [], 0

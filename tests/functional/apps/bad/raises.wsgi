@@ -1,0 +1,1 @@
+raise ImportError("raised-importerror-marker")
