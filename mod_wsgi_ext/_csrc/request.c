@@ -399,15 +399,17 @@ static struct PyModuleDef wx_apache_def = {
 PyObject *wx_apache_module_new(void)
 {
     PyObject *m = PyModule_Create(&wx_apache_def);
-    int threaded = 0, max_daemons = 0;
+    int threaded = 0, max_daemons = 0, max_threads = 0;
     if (!m)
         return NULL;
     ap_mpm_query(AP_MPMQ_IS_THREADED, &threaded);
     ap_mpm_query(AP_MPMQ_MAX_DAEMONS, &max_daemons);
+    ap_mpm_query(AP_MPMQ_MAX_THREADS, &max_threads);
     Py_INCREF(&wx_RequestType);
     if (PyModule_AddObject(m, "Request", (PyObject *)&wx_RequestType) < 0
         || PyModule_AddIntConstant(m, "threaded", threaded != AP_MPMQ_NOT_SUPPORTED) < 0
         || PyModule_AddIntConstant(m, "max_daemons", max_daemons) < 0
+        || PyModule_AddIntConstant(m, "max_threads", max_threads > 0 ? max_threads : 1) < 0
         || PyModule_AddStringConstant(m, "mpm", ap_show_mpm()) < 0
         || PyModule_AddStringConstant(m, "server_version", ap_get_server_banner()) < 0
         || PyModule_AddIntConstant(m, "APLOG_CRIT", APLOG_CRIT) < 0

@@ -75,8 +75,15 @@ def _compat_module(group):
     mod.process_group = ""
     mod.application_group = group
     mod.maximum_processes = _apache.max_daemons
-    mod.threads_per_process = 1 if not _apache.threaded else 0
-    mod.subscribe_shutdown = lifecycle.subscribe_shutdown
+    mod.threads_per_process = _apache.max_threads if _apache.threaded else 1
+
+    def subscribe_shutdown(callback):
+        # mod_wsgi calls shutdown subscribers as callback(event, **details)
+        lifecycle.subscribe_shutdown(
+            lambda: callback("process_stopping", shutdown_reason="process_exit"))
+        return callback
+
+    mod.subscribe_shutdown = subscribe_shutdown
     mod.version = (6, 0, 0)
     mod.mod_wsgi_ext = True
     return mod
