@@ -66,6 +66,21 @@ def _read(path):
         return f.read()
 
 
+def _digest(*dirs):
+    """A digest of the C the source #includes: setuptools only compares the generated _ext.c and
+    its object file, so without it an edit to an included .c/.h would not be rebuilt."""
+    import hashlib
+    h = hashlib.sha1()
+    for top in dirs:
+        for dirpath, _, filenames in sorted(os.walk(top)):
+            for name in sorted(filenames):
+                if name.endswith((".c", ".h")):
+                    h.update(name.encode())
+                    with open(os.path.join(dirpath, name), "rb") as f:
+                        h.update(f.read())
+    return h.hexdigest()
+
+
 def make_ffi():
     includes, defines = apache_flags()
     facts, ldversion, libdir = python_facts()
@@ -77,9 +92,9 @@ def make_ffi():
     source = "\n".join(
         ['#define %s "%s"' % (k, v.replace("\\", "\\\\").replace('"', '\\"'))
          for k, v in facts.items()]
-        + ['#include "wx.h"'] + ['#include "%s"' % name for name in
-                                 ("config.c", "interp.c", "request.c", "auth.c", "module.c",
-                                  "wx_directives.c")])
+        + ["/* included sources digest: %s */" % _digest(CSRC, CDEFS), '#include "wx.h"']
+        + ['#include "%s"' % name for name in ("config.c", "interp.c", "request.c", "auth.c",
+                                               "module.c", "wx_directives.c")])
     ffi.set_source(
         "mod_wsgi_ext._ext", source,
         include_dirs=[CSRC, gen] + includes,

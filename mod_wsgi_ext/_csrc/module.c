@@ -206,6 +206,8 @@ static int wx_translate(request_rec *r)
             len = prefix_match(r->uri, m->location);
             if (!len)
                 continue;
+            if (!strcmp(m->location, "/"))
+                len = 0;   /* mounted at the root: the whole URI becomes PATH_INFO */
             path = m->path;
         }
         note = apr_pcalloc(r->pool, sizeof(*note));
