@@ -80,11 +80,13 @@ static const char *check_group(apr_pool_t *p, const char *what, const char *v, i
             return NULL;
         if (!strncmp(v, "%{ENV:", 6) && n > 7)
             return NULL;
-        if (!process && (!strcmp(v, "%{SERVER}") || !strcmp(v, "%{RESOURCE}")))
+        if (!process && (!strcmp(v, "%{SERVER}") || !strcmp(v, "%{RESOURCE}")
+                         || !strcmp(v, "%{HOST}")))
             return NULL;
         return apr_psprintf(p, "%s: '%s' is not one of %s", what, v,
                             process ? "%{GLOBAL}, %{ENV:variable} or a name"
-                                    : "%{GLOBAL}, %{SERVER}, %{RESOURCE}, %{ENV:variable} or a name");
+                                    : "%{GLOBAL}, %{SERVER}, %{RESOURCE}, %{HOST}, "
+                                      "%{ENV:variable} or a name");
     }
     return NULL;
 }
@@ -212,6 +214,22 @@ static const char *store_mount(cmd_parms *cmd, void *mconfig, const wx_spec *spe
     return NULL;
 }
 
+/* Server, virtual host and directory placement (Apache checks .htaccess against AllowOverride). */
+static const char *check_context(cmd_parms *cmd, const wx_spec *spec)
+{
+    const char *err = NULL;
+    if (!(spec->contexts & WX_C_DIR))
+        err = ap_check_cmd_context(cmd, NOT_IN_DIR_CONTEXT);
+    if (!err && !(spec->contexts & WX_C_VHOST))
+        err = ap_check_cmd_context(cmd, NOT_IN_VIRTUALHOST);
+    if (!err && !(spec->contexts & (WX_C_SERVER | WX_C_VHOST)) && !cmd->path)
+        err = apr_pstrcat(cmd->pool, spec->name, " must be inside <Directory>, <Location> or "
+                          "<Files>", NULL);
+    if (err)
+        return apr_psprintf(cmd->pool, "%s (%s is allowed in: %s)", err, spec->name, spec->where);
+    return NULL;
+}
+
 const char *wx_cmd_generic(cmd_parms *cmd, void *mconfig, const char *args)
 {
     const wx_spec *spec = cmd->info;
@@ -221,12 +239,17 @@ const char *wx_cmd_generic(cmd_parms *cmd, void *mconfig, const char *args)
     const char *err, *word, *rest;
     int nargs = 0;
 
-    if (spec->global_only && (err = ap_check_cmd_context(cmd, GLOBAL_ONLY)))
+    if ((err = check_context(cmd, spec)))
         return err;
 
     if (spec->kind == WX_K_COMPAT) {
+        /* recorded for the one start-up warning per name (not from .htaccess files, which are
+         * read per request); a section's contents are ignored */
         wx_server_config *own = ap_get_module_config(cmd->server->module_config, &wsgi_ext_module);
-        *(const char **)apr_array_push(own->compat) = spec->name;
+        if (ap_check_cmd_context(cmd, NOT_IN_HTACCESS))
+            return NULL;
+        *(const char **)apr_array_push(own->compat) =
+            spec->name[0] == '<' ? apr_pstrcat(cmd->pool, spec->name, ">", NULL) : spec->name;
         return NULL;
     }
     if (spec->kind == WX_K_ALIAS || spec->kind == WX_K_ALIASMATCH || spec->kind == WX_K_HANDLER

@@ -8,6 +8,7 @@
  * are bound to the main interpreter, so dispatch never goes through them).
  */
 #include "wx.h"
+#include "ap_listen.h"
 
 struct wx_interp {
     const char *name;
@@ -295,11 +296,44 @@ failed:
     ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "mod_wsgi_ext: %s", wx_python_failure);
 }
 
-/* WSGIImportScript with process-group %{GLOBAL}, and WSGIScriptAlias mounts naming both groups
- * with process-group %{GLOBAL}: import them now, before the process serves a request. */
+/* The port a request to server s most likely names (for %{SERVER} at start-up, when there is no
+ * request): ServerName's port, else the virtual host's address, else the first Listen. */
+static apr_port_t guess_port(server_rec *s)
+{
+    if (s->port)
+        return s->port;
+    if (s->is_virtual && s->addrs && s->addrs->host_port)
+        return s->addrs->host_port;
+    if (ap_listeners && ap_listeners->bind_addr)
+        return ap_listeners->bind_addr->port;
+    return 0;
+}
+
+/* The interpreter a preloaded script goes to, or NULL when that depends on the request. */
+static const char *preload_group(apr_pool_t *p, server_rec *s, const wx_mount *m, int is_import)
+{
+    const char *g = m->application_group;
+    if (!strcmp(g, "%{GLOBAL}"))
+        return "";
+    if (is_import && !strcmp(g, "%{SERVER}")) {
+        apr_port_t port = guess_port(s);
+        if (port && port != DEFAULT_HTTP_PORT && port != DEFAULT_HTTPS_PORT)
+            return apr_psprintf(p, "%s:%u", s->server_hostname, port);
+        return s->server_hostname;
+    }
+    if (!strncmp(g, "%{", 2))
+        return NULL;
+    return g;
+}
+
+/* WSGIImportScript with process-group %{GLOBAL}, and WSGIScriptAlias(Match) mounts naming both
+ * groups with process-group %{GLOBAL} (as mod_wsgi: not when a group depends on the request, nor
+ * when the target of a WSGIScriptAliasMatch has $N substitutions): import them now, before the
+ * process serves a request. */
 void wx_preload_scripts(apr_pool_t *p, server_rec *main_s)
 {
     server_rec *s;
+    apr_hash_t *done = apr_hash_make(p);   /* virtual hosts inherit the main server's mounts */
     if (wx_python_failure)
         return;
     for (s = main_s; s; s = s->next) {
@@ -310,29 +344,22 @@ void wx_preload_scripts(apr_pool_t *p, server_rec *main_s)
             int i;
             for (i = 0; i < arr->nelts; i++) {
                 wx_mount *m = &((wx_mount *)arr->elts)[i];
-                const char *group, *err = NULL;
+                const char *group, *key, *err = NULL;
                 wx_entered st;
                 wx_interp *ip;
                 PyObject *res;
-                if (!m->process_group || !m->application_group || m->regex)
+                if (!m->process_group || !m->application_group)
+                    continue;
+                if (m->regex && strchr(m->path, '$'))
                     continue;
                 if (strcmp(m->process_group, "%{GLOBAL}"))
                     continue;
-                if (!strcmp(m->application_group, "%{GLOBAL}"))
-                    group = "";
-                else if (!strcmp(m->application_group, "%{SERVER}"))
-                    group = s->port && s->port != 80 && s->port != 443
-                            ? apr_psprintf(p, "%s:%u", s->server_hostname, s->port)
-                            : s->server_hostname;
-                else if (!strcmp(m->application_group, "%{RESOURCE}") && m->location)
-                    group = apr_psprintf(p, "%s%s|%s", s->server_hostname,
-                                         s->port && s->port != 80 && s->port != 443
-                                         ? apr_psprintf(p, ":%u", s->port) : "",
-                                         strcmp(m->location, "/") ? m->location : "");
-                else if (!strncmp(m->application_group, "%{", 2))
+                if (!(group = preload_group(p, s, m, !pass)))
                     continue;
-                else
-                    group = m->application_group;
+                key = apr_pstrcat(p, group, "\n", m->path, NULL);
+                if (apr_hash_get(done, key, APR_HASH_KEY_STRING))
+                    continue;
+                apr_hash_set(done, key, APR_HASH_KEY_STRING, "");
                 ip = wx_enter(group, &st, &err);
                 if (!ip) {
                     ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, "mod_wsgi_ext: cannot preload '%s': %s",

@@ -225,33 +225,83 @@ static int wx_translate(request_rec *r)
 
 /* ---------------------------------------------------------------- handler */
 
+/* The value of %{ENV:name} for this request: a request note, then the request environment
+ * (SetEnv, SetEnvIf, RewriteRule [E=]), then the process environment, as mod_wsgi looks. */
+static const char *env_value(request_rec *r, const char *spec)
+{
+    const char *name = apr_pstrndup(r->pool, spec + 6, strlen(spec) - 7), *v;
+    v = apr_table_get(r->notes, name);
+    if (!v)
+        v = apr_table_get(r->subprocess_env, name);
+    if (!v)
+        v = getenv(name);
+    return v;
+}
+
+static int is_env_spec(const char *spec)
+{
+    return spec && !strncmp(spec, "%{ENV:", 6) && spec[strlen(spec) - 1] == '}';
+}
+
+static const char *with_port(request_rec *r, const char *host)
+{
+    apr_port_t port = ap_get_server_port(r);
+    if (port != DEFAULT_HTTP_PORT && port != DEFAULT_HTTPS_PORT)
+        return apr_psprintf(r->pool, "%s:%u", host, port);
+    return host;
+}
+
+/* The interpreter name for an application group spec, as mod_wsgi names them: "" is the main
+ * interpreter (%{GLOBAL}); %{RESOURCE} (the default) "host[:port]|SCRIPT_NAME"; %{SERVER}
+ * "host[:port]" of the virtual host; %{HOST} the same from the Host header; %{ENV:var} the
+ * variable's value (itself resolved when it is one of the %{...} forms), or the literal spec when
+ * the variable is unset; anything else is a name. */
 const char *wx_resolve_app_group(request_rec *r, const char *spec, const char *script_name)
 {
     if (!spec || !strcmp(spec, "%{RESOURCE}")) {
-        apr_port_t port = ap_get_server_port(r);
-        const char *host = r->server->server_hostname;
-        if (port != 80 && port != 443)
-            host = apr_psprintf(r->pool, "%s:%u", host, port);
-        return apr_psprintf(r->pool, "%s|%s", host, script_name);
+        char *name = apr_pstrdup(r->pool, script_name ? script_name : r->uri);
+        if (strstr(name, "//"))
+            ap_no2slash(name);
+        return apr_psprintf(r->pool, "%s|%s", with_port(r, r->server->server_hostname), name);
     }
     if (!strcmp(spec, "%{GLOBAL}"))
         return "";
-    if (!strcmp(spec, "%{SERVER}")) {
-        apr_port_t port = ap_get_server_port(r);
-        if (port != 80 && port != 443)
-            return apr_psprintf(r->pool, "%s:%u", r->server->server_hostname, port);
-        return r->server->server_hostname;
-    }
-    if (!strncmp(spec, "%{ENV:", 6)) {
-        const char *name = apr_pstrndup(r->pool, spec + 6, strlen(spec) - 7), *v;
-        v = apr_table_get(r->subprocess_env, name);
+    if (!strcmp(spec, "%{SERVER}"))
+        return with_port(r, r->server->server_hostname);
+    if (!strcmp(spec, "%{HOST}"))
+        return with_port(r, r->hostname && *r->hostname ? r->hostname
+                                                        : r->server->server_hostname);
+    if (is_env_spec(spec)) {
+        const char *v = env_value(r, spec);
         if (!v)
-            v = apr_table_get(r->notes, name);
-        if (!v)
-            v = getenv(name);
-        return v ? (strcmp(v, "%{GLOBAL}") ? v : "") : NULL;
+            return spec;
+        if (v[0] == '%' && strncmp(v, "%{ENV:", 6))
+            return wx_resolve_app_group(r, v, script_name);
+        return v;
     }
     return spec;
+}
+
+/* WSGIProcessGroup / process-group=: "" for embedded mode, else a daemon group name. */
+static const char *resolve_process_group(request_rec *r, const char *spec)
+{
+    if (is_env_spec(spec)) {
+        const char *v = env_value(r, spec);
+        spec = v ? v : spec;
+    }
+    if (!spec || !*spec || !strcmp(spec, "%{GLOBAL}"))
+        return "";
+    return spec;
+}
+
+/* WSGICallableObject / callable-object=: a name, or %{ENV:var} ("application" when unset). */
+static const char *resolve_callable(request_rec *r, const char *spec)
+{
+    if (is_env_spec(spec)) {
+        const char *v = env_value(r, spec);
+        return v && *v ? v : "application";
+    }
+    return spec && *spec ? spec : "application";
 }
 
 static int fail(request_rec *r, int status, const char *msg)
@@ -323,12 +373,9 @@ static int wx_handler(request_rec *r)
     if (r->method_number == M_OPTIONS && r->uri[0] == '*')
         return DECLINED;
 
-    pgroup = m && m->process_group ? m->process_group : dc->sv[WX_DS_PROCESS_GROUP];
-    if (pgroup && !strncmp(pgroup, "%{ENV:", 6)) {
-        const char *name = apr_pstrndup(r->pool, pgroup + 6, strlen(pgroup) - 7);
-        pgroup = apr_table_get(r->subprocess_env, name);
-    }
-    if (pgroup && *pgroup && strcmp(pgroup, "%{GLOBAL}"))
+    pgroup = resolve_process_group(r, m && m->process_group ? m->process_group
+                                                            : dc->sv[WX_DS_PROCESS_GROUP]);
+    if (*pgroup)
         return fail(r, HTTP_INTERNAL_SERVER_ERROR,
                     apr_psprintf(r->pool, "No WSGI daemon process called '%s' has been configured: "
                                  "%s", pgroup, script));
@@ -344,8 +391,10 @@ static int wx_handler(request_rec *r)
         return fail(r, HTTP_INTERNAL_SERVER_ERROR,
                     apr_psprintf(r->pool, "cannot serve %s: %s", script, wx_python_failure));
 
-    callable = m && m->callable_object ? m->callable_object
-               : dc->sv[WX_DS_CALLABLE_OBJECT] ? dc->sv[WX_DS_CALLABLE_OBJECT] : "application";
+    /* a WSGIHandlerScript's callable is always handle_request, as in mod_wsgi */
+    callable = handler_script ? "handle_request"
+               : resolve_callable(r, m && m->callable_object ? m->callable_object
+                                                             : dc->sv[WX_DS_CALLABLE_OBJECT]);
     pass_auth = m && m->pass_authorization != WX_UNSET ? m->pass_authorization
                 : dc->iv[WX_DS_PASS_AUTHORIZATION] == 1;
     reloading = dc->iv[WX_DS_SCRIPT_RELOADING] != 0;
@@ -373,10 +422,6 @@ static int wx_handler(request_rec *r)
     agroup_spec = m && m->application_group ? m->application_group
                   : dc->sv[WX_DS_APPLICATION_GROUP];
     agroup = wx_resolve_app_group(r, agroup_spec, script_name);
-    if (!agroup)
-        return fail(r, HTTP_INTERNAL_SERVER_ERROR,
-                    apr_psprintf(r->pool, "WSGIApplicationGroup %s: the variable is not set for "
-                                 "this request", agroup_spec));
 
     ip = wx_enter(agroup, &st, &err);
     if (!ip)
