@@ -217,9 +217,13 @@ static const char *store_mount(cmd_parms *cmd, void *mconfig, const wx_spec *spe
 /* Server, virtual host and directory placement (Apache checks .htaccess against AllowOverride). */
 static const char *check_context(cmd_parms *cmd, const wx_spec *spec)
 {
+    static const unsigned sections[] = {NOT_IN_DIRECTORY, NOT_IN_LOCATION, NOT_IN_FILES,
+                                        NOT_IN_PROXY, NOT_IN_LIMIT, NOT_IN_DIR_CONTEXT};
     const char *err = NULL;
-    if (!(spec->contexts & WX_C_DIR))
-        err = ap_check_cmd_context(cmd, NOT_IN_DIR_CONTEXT);
+    int i;
+    /* one section at a time first, so the message names it ("within <Location> section") */
+    for (i = 0; !err && !(spec->contexts & WX_C_DIR) && i < 6; i++)
+        err = ap_check_cmd_context(cmd, sections[i]);
     if (!err && !(spec->contexts & WX_C_VHOST))
         err = ap_check_cmd_context(cmd, NOT_IN_VIRTUALHOST);
     if (!err && !(spec->contexts & (WX_C_SERVER | WX_C_VHOST)) && !cmd->path)

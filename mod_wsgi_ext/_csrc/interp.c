@@ -292,6 +292,17 @@ failed:
                                      status.func ? status.func : "",
                                      status.func ? ": " : "",
                                      status.err_msg ? status.err_msg : "unknown error");
+    if (home && !is_venv) {
+        apr_finfo_t fi;
+        const char *os_py = apr_psprintf(p, "%s/lib/python%d.%d/os.py", home, PY_MAJOR_VERSION,
+                                         PY_MINOR_VERSION);
+        if (apr_stat(&fi, os_py, APR_FINFO_TYPE, p) != APR_SUCCESS)
+            wx_python_failure = apr_psprintf(p, "%s; WSGIPythonHome must be the prefix of a Python "
+                                             "%d.%d installation or virtual environment, and %s "
+                                             "has no standard library (%s is missing)",
+                                             wx_python_failure, PY_MAJOR_VERSION, PY_MINOR_VERSION,
+                                             home, os_py);
+    }
     PyConfig_Clear(&config);
     ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "mod_wsgi_ext: %s", wx_python_failure);
 }

@@ -118,6 +118,7 @@ static int wx_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp
     const char *key = "wsgi_ext_post_config";
     const char *conflicts[] = {"mod_wsgi.c", "mod_python.c", NULL};
     server_rec *vs;
+    apr_hash_t *warned;
     int i;
 
     apr_pool_userdata_get(&data, key, s->process->pool);
@@ -136,17 +137,17 @@ static int wx_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp
     }
     if (check_readable(ptemp, s) != OK)
         return !OK;
+    warned = apr_hash_make(ptemp);    /* one warning per name, whatever the virtual hosts */
     for (vs = s; vs; vs = vs->next) {
         wx_server_config *sc = ap_get_module_config(vs->module_config, &wsgi_ext_module);
         for (i = 0; i < sc->compat->nelts; i++) {
             const char *name = ((const char **)sc->compat->elts)[i];
-            int j, dup = 0;
-            for (j = 0; j < i; j++)
-                dup |= !strcmp(name, ((const char **)sc->compat->elts)[j]);
-            if (!dup)
-                ap_log_error(APLOG_MARK, APLOG_WARNING, 0, vs,
-                             "mod_wsgi_ext: %s is accepted for mod_wsgi compatibility; no effect",
-                             name);
+            if (apr_hash_get(warned, name, APR_HASH_KEY_STRING))
+                continue;
+            apr_hash_set(warned, name, APR_HASH_KEY_STRING, name);
+            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, vs,
+                         "mod_wsgi_ext: %s is accepted for mod_wsgi compatibility; no effect",
+                         name);
         }
     }
     ap_add_version_component(pconf, "mod_wsgi_ext/" WX_VERSION);

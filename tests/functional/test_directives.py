@@ -7,6 +7,7 @@ own.  Bad configurations are checked with ``apache2 -t``; compat-only directives
 import json
 import os
 import pathlib
+import re
 import shutil
 import subprocess
 import sys
@@ -62,6 +63,19 @@ WSGIHandlerScript wx-handler %(d)s/handler.wsgi
     Options -ExecCGI
     AddHandler wsgi-script .wsgi
 </Directory>
+
+<Directory %(d)s/htfileinfo>
+    AllowOverride FileInfo
+    Options +ExecCGI
+    AddHandler wsgi-script .wsgi
+</Directory>
+<Directory %(d)s/htauthconfig>
+    AllowOverride AuthConfig
+    Options +ExecCGI
+    AddHandler wsgi-script .wsgi
+</Directory>
+Alias /ht-fileinfo %(d)s/htfileinfo
+Alias /ht-authconfig %(d)s/htauthconfig
 
 <Location /callable>
     WSGICallableObject other
@@ -292,6 +306,18 @@ def test_module_state_persists_between_requests(srv):
     assert second["counter"] == first["counter"] + 1
 
 
+def test_htaccess_with_allow_override_fileinfo(srv):
+    d = js(srv, "/ht-fileinfo/env.wsgi", headers={"Authorization": "Basic eDp5"})
+    assert d["callable"] == "other"
+    assert d["HTTP_AUTHORIZATION"] == "Basic eDp5"
+
+
+def test_htaccess_without_the_needed_override_is_an_error(srv):
+    r = get(srv, "/ht-authconfig/env.wsgi")
+    assert r.status_code == 500
+    assert srv.wait_log("WSGICallableObject not allowed here")
+
+
 # ------------------------------------------------------------------ server-wide directives
 
 def test_restrict_embedded(apache):
@@ -352,3 +378,142 @@ def test_python_home_path_and_optimize(apache, other_venv):
 def test_python_optimize_default_is_zero(srv):
     d = js(srv, "/env")
     assert d["optimize"] == 0 and d["debug"] is True
+
+
+# ------------------------------------------------------------------ bad configuration
+
+BAD = [
+    # (configuration, text the error must contain); the line marked "# bad" is the culprit
+    ("WSGIScriptAlias /x {root}/a.wsgi bogus-option=1 # bad",
+     "WSGIScriptAlias: unknown option 'bogus-option' (known options: process-group, "
+     "application-group, callable-object, pass-authorization)"),
+    ("WSGIScriptAlias /x {root}/a.wsgi pass-authorization=maybe # bad",
+     "WSGIScriptAlias option pass-authorization must be On or Off, not 'maybe'"),
+    ("WSGIScriptAlias /x {root}/a.wsgi application # bad",
+     "WSGIScriptAlias: expected option=value, got 'application'"),
+    ("WSGIScriptAlias /x # bad",
+     "WSGIScriptAlias takes two arguments and options: URL-path script-path"),
+    ("WSGIScriptAlias /x {root}/a.wsgi application-group=%{BOGUS} # bad",
+     "WSGIScriptAlias option application-group: '%{BOGUS}' is not one of %{GLOBAL}, "
+     "%{SERVER}, %{RESOURCE}, %{HOST}, %{ENV:variable} or a name"),
+    ("WSGIHandlerScript h {root}/a.wsgi callable-object=x # bad",
+     "WSGIHandlerScript: unknown option 'callable-object' (known options: process-group, "
+     "application-group, pass-authorization)"),
+    ("WSGIScriptAliasMatch ^/(unclosed {root}/a.wsgi # bad",
+     "WSGIScriptAliasMatch: '^/(unclosed' is not a valid regular expression"),
+    ("WSGIPassAuthorization Maybe # bad", "WSGIPassAuthorization must be On or Off, not 'Maybe'"),
+    ("WSGIScriptReloading # bad", "WSGIScriptReloading takes exactly one argument (On or Off)"),
+    ("WSGIChunkedRequest On Off # bad",
+     "WSGIChunkedRequest takes exactly one argument (On or Off)"),
+    ("WSGICallableObject # bad",
+     "WSGICallableObject takes exactly one argument"),
+    ("WSGIPythonPath # bad", "WSGIPythonPath takes at least one argument"),
+    ("WSGIMapHEADToGET Sometimes # bad",
+     "WSGIMapHEADToGET must be one of Off|On|Auto, not 'Sometimes'"),
+    ("WSGIApplicationGroup %{BOGUS} # bad",
+     "WSGIApplicationGroup: '%{BOGUS}' is not one of %{GLOBAL}, %{SERVER}, %{RESOURCE}, "
+     "%{HOST}, %{ENV:variable} or a name"),
+    ("WSGIApplicationGroup %{ENV:} # bad", "WSGIApplicationGroup: '%{ENV:}' is not one of"),
+    ("WSGIApplicationGroup %{GLOBAL # bad",
+     "WSGIApplicationGroup: unterminated '%{' in '%{GLOBAL'"),
+    ("WSGIProcessGroup %{RESOURCE} # bad",
+     "WSGIProcessGroup: '%{RESOURCE}' is not one of %{GLOBAL}, %{ENV:variable} or a name"),
+    ("WSGITrustedProxies 10.0.0.0/33 # bad",
+     "WSGITrustedProxies: '10.0.0.0/33' is not an IP address or network (address/bits)"),
+    ("WSGITrustedProxies proxy.example # bad",
+     "WSGITrustedProxies: 'proxy.example' is not an IP address or network"),
+    ("WSGITrustedProxyHeaders X_Forwarded_For # bad",
+     "WSGITrustedProxyHeaders: 'X_Forwarded_For' is not a valid header name"),
+    ("WSGIPythonHome {root}/no-such-dir # bad",
+     "WSGIPythonHome: '{root}/no-such-dir' is not an existing directory"),
+    ("WSGIPythonHome {root}/httpd.conf # bad",
+     "WSGIPythonHome: '{root}/httpd.conf' is not an existing directory"),
+    ("WSGIPythonOptimize 3 # bad", "WSGIPythonOptimize must be an integer from 0 to 2, not '3'"),
+    ("WSGIImportScript {root}/a.py application-group=x # bad",
+     "WSGIImportScript: the option process-group=... is required"),
+    ("WSGIImportScript {root}/a.py process-group=%{GLOBAL} # bad",
+     "WSGIImportScript: the option application-group=... is required"),
+    ("WSGIImportScript {root}/a.py process-group=%{GLOBAL} application-group=x bad=1 # bad",
+     "WSGIImportScript: unknown option 'bad' (known options: process-group, application-group)"),
+    # wrong contexts
+    ("<Directory {root}>\nWSGIScriptAlias /x {root}/a.wsgi # bad\n</Directory>",
+     "WSGIScriptAlias cannot occur within <Directory> section (WSGIScriptAlias is allowed in: "
+     "server config, virtual host)"),
+    ("<Location /x>\nWSGIImportScript {root}/a.py process-group=%{GLOBAL} "
+     "application-group=x # bad\n</Location>",
+     "WSGIImportScript cannot occur within <Location> section (WSGIImportScript is allowed in: "
+     "server config, virtual host)"),
+    ("<VirtualHost 127.0.0.1:{port}>\nWSGIPythonHome /usr # bad\n</VirtualHost>",
+     "WSGIPythonHome cannot occur within <VirtualHost> section (WSGIPythonHome is allowed in: "
+     "server config)"),
+    ("<VirtualHost 127.0.0.1:{port}>\nWSGIRestrictEmbedded On # bad\n</VirtualHost>",
+     "WSGIRestrictEmbedded cannot occur within <VirtualHost> section"),
+    ("<Files x.wsgi>\nWSGIPythonPath /tmp # bad\n</Files>",
+     "WSGIPythonPath cannot occur within <Files> section (WSGIPythonPath is allowed in: "
+     "server config)"),
+    ("<Directory {root}>\nWSGIDaemonProcess d processes=2 # bad\n</Directory>",
+     "WSGIDaemonProcess cannot occur within <Directory> section (WSGIDaemonProcess is allowed "
+     "in: server config, virtual host)"),
+    ("WSGIGroupAuthoritative Off # bad",
+     "WSGIGroupAuthoritative must be inside <Directory>, <Location> or <Files> "
+     "(WSGIGroupAuthoritative is allowed in: directory, .htaccess)"),
+]
+
+
+@pytest.mark.parametrize("conf, expected", BAD, ids=[re.sub(r"\W+", "-", b[0])[:60] for b in BAD])
+def test_bad_configuration_fails_configtest_with_file_line_and_reason(conf, expected):
+    # Apache has no trailing comments: the culprit follows a "# bad" comment line instead
+    conf = re.sub(r"^(.*) # bad$", r"# bad\n\1", conf, flags=re.M)
+    srv = Apache(conf)
+    try:
+        rc, out = srv.configtest()
+        with open(srv.conf) as f:
+            line = 1 + next(i for i, text in enumerate(f, 1) if text.rstrip() == "# bad")
+    finally:
+        srv.cleanup()
+    expected = expected.replace("{root}", srv.root)
+    assert rc != 0, out
+    assert "Syntax error on line %d of %s:" % (line, srv.conf) in out, out
+    assert expected in out, out
+
+
+def test_good_configuration_passes_configtest():
+    srv = Apache(CONF)
+    try:
+        rc, out = srv.configtest()
+    finally:
+        srv.cleanup()
+    assert rc == 0, out
+    assert "Syntax OK" in out
+
+
+COMPAT = """
+WSGIDaemonProcess site processes=2 threads=15 display-name=%%{GROUP}
+WSGILazyInitialization On
+WSGIPythonHashSeed 0
+WSGIDestroyInterpreter On
+WSGIRestrictStdout Off
+<WSGIInterpreterOptions process-group=site>
+    WSGIPythonPath /nowhere
+</WSGIInterpreterOptions>
+<VirtualHost 127.0.0.1:{port}>
+    WSGIDaemonProcess other processes=1
+</VirtualHost>
+<Directory {root}/apps>
+    WSGIEnableSendfile On
+    WSGIPassApacheRequest On
+</Directory>
+WSGIScriptAlias /env %s/env.wsgi
+""" % D
+
+
+def test_compat_directives_are_accepted_and_each_warned_about_once(apache):
+    srv = apache(COMPAT)
+    assert get(srv, "/env").status_code == 200
+    log = srv.log()
+    for name in ("WSGIDaemonProcess", "WSGILazyInitialization", "WSGIPythonHashSeed",
+                 "WSGIDestroyInterpreter", "WSGIRestrictStdout", "<WSGIInterpreterOptions>",
+                 "WSGIEnableSendfile", "WSGIPassApacheRequest"):
+        line = "mod_wsgi_ext: %s is accepted for mod_wsgi compatibility; no effect" % name
+        assert log.count(line) == 1, (name, log)
+    assert "WSGIPythonPath is accepted" not in log
