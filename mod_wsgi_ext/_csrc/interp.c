@@ -27,6 +27,7 @@ static const char *wx_python_path;      /* '\n' separated WSGIPythonPath */
 
 static __thread PyThreadState **wx_tls;  /* per thread: thread state per interpreter index */
 static __thread int wx_tls_n;
+static __thread int wx_depth;            /* this thread is between wx_enter and wx_leave */
 
 void wx_log_python_error(request_rec *r, server_rec *s, const char *what)
 {
@@ -165,11 +166,13 @@ wx_interp *wx_enter(const char *group, wx_entered *st, const char **err)
         }
         st->prev = PyThreadState_Swap(ts);
     }
+    wx_depth++;
     return ip;
 }
 
 void wx_leave(wx_entered *st)
 {
+    wx_depth--;
     if (st->prev)
         PyThreadState_Swap(st->prev);
     PyGILState_Release(st->gil);
@@ -189,6 +192,15 @@ static apr_status_t child_exit(void *data)
     int i;
     if (wx_python_failure)
         return APR_SUCCESS;
+    if (wx_depth) {
+        /* prefork runs this from its SIGTERM handler: this thread was interrupted inside Python
+         * (maybe holding the GIL in a sub-interpreter), where running more Python could deadlock
+         * or corrupt the interrupted frame.  A child stopped mid-request is not a normal exit. */
+        ap_log_error(APLOG_MARK, APLOG_INFO, 0, ap_server_conf, "mod_wsgi_ext: process stopped "
+                     "in the middle of a request; shutdown callbacks not run");
+        wx_python_failure = "the process is shutting down";
+        return APR_SUCCESS;
+    }
     for (i = wx_ninterps - 1; i >= 0; i--) {
         wx_entered st;
         const char *err = NULL;

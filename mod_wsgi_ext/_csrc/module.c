@@ -373,6 +373,9 @@ static int wx_handler(request_rec *r)
     }
     if (r->method_number == M_OPTIONS && r->uri[0] == '*')
         return DECLINED;
+    if (r->used_path_info == AP_REQ_REJECT_PATH_INFO && r->path_info && *r->path_info)
+        return fail(r, HTTP_NOT_FOUND, apr_psprintf(r->pool, "AcceptPathInfo Off disallows the "
+                                                    "path after the script: %s", r->uri));
 
     pgroup = resolve_process_group(r, m && m->process_group ? m->process_group
                                                             : dc->sv[WX_DS_PROCESS_GROUP]);

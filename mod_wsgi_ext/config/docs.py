@@ -66,7 +66,8 @@ def _directive(reg, d):
            "| Context | %s |" % reg.context_words(d.contexts)]
     override = reg.override_words(d.contexts)
     if override:
-        out.append("| Override | %s |" % override)
+        out.append("| Override | %s (in .htaccess: `AllowOverride %s`) |"
+                   % (override, override.replace(" or ", "` or `AllowOverride ")))
     out += ["", d.doc, ""]
     if d.options:
         out += ["Options:", ""] + _option_rows(reg, d) + [""]

@@ -40,6 +40,7 @@ WSGIScriptAlias /proxy-untrusted %(d)s/env.wsgi
 WSGIScriptAlias /errors %(d)s/errors.wsgi
 WSGIScriptAlias /errors-override %(d)s/errors.wsgi
 WSGIScriptAlias /reload %(d)s/reload.wsgi
+WSGIScriptAlias /no-path-info %(d)s/env.wsgi
 WSGIScriptAlias /noreload %(d)s/reload_off.wsgi
 
 Alias /static %(d)s/static
@@ -111,6 +112,9 @@ ErrorDocument 404 "apache-error-document-404"
 <Location /errors-override>
     WSGIErrorOverride On
 </Location>
+<Location /no-path-info>
+    AcceptPathInfo Off
+</Location>
 <Location /noreload>
     WSGIScriptReloading Off
 </Location>
@@ -141,6 +145,11 @@ def test_script_alias_file_target(srv):
     assert d["callable"] == "application"
     d = js(srv, "/env")
     assert (d["SCRIPT_NAME"], d["PATH_INFO"]) == ("/env", "")
+
+
+def test_accept_path_info_off(srv):
+    assert js(srv, "/no-path-info")["PATH_INFO"] == ""
+    assert get(srv, "/no-path-info/extra").status_code == 404
 
 
 def test_script_alias_root_mount_keeps_leading_slash(srv):
