@@ -85,8 +85,8 @@ static const char *check_group(apr_pool_t *p, const char *what, const char *v, i
             return NULL;
         return apr_psprintf(p, "%s: '%s' is not one of %s", what, v,
                             process ? "%{GLOBAL}, %{ENV:variable} or a name"
-                                    : "%{GLOBAL}, %{SERVER}, %{RESOURCE}, %{HOST}, "
-                                      "%{ENV:variable} or a name");
+                                    : "%{GLOBAL}, %{SERVER}, %{HOST}, %{RESOURCE}, %{ENV:variable} "
+                                      "or a name");
     }
     return NULL;
 }

@@ -28,7 +28,8 @@ FLAG = "flag"            # On|Off -> int
 ENUM = "enum"            # one of choices -> index
 INT = "int"              # integer in [imin, imax]
 STR = "str"              # one string
-GROUP = "group"          # an application group: %{GLOBAL} %{SERVER} %{RESOURCE} %{ENV:x} or a name
+GROUP = "group"          # an application group: %{GLOBAL} %{SERVER} %{HOST} %{RESOURCE} %{ENV:x}
+#                          or a name
 PGROUP = "pgroup"        # a process group: %{GLOBAL} %{ENV:x} or a name
 DIRPATH = "dirpath"      # an existing directory
 PATHLIST = "pathlist"    # one or more directories, ':' separated or separate arguments
@@ -63,7 +64,7 @@ OPTION_DOCS = {
 # The form of a value of each kind, in words (docs and error messages).
 KIND_VALUES = {
     FLAG: "On or Off",
-    GROUP: "%{GLOBAL}, %{SERVER}, %{RESOURCE}, %{HOST}, %{ENV:variable} or a name",
+    GROUP: "%{GLOBAL}, %{SERVER}, %{HOST}, %{RESOURCE}, %{ENV:variable} or a name",
     PGROUP: "%{GLOBAL}, %{ENV:variable} or a name",
     STR: "a name",
 }
@@ -114,7 +115,7 @@ DIRECTIVES = (
       doc="Name of the WSGI application object in the script; %{ENV:variable} takes it from a "
           "request environment variable (application when unset)."),
     D("WSGIApplicationGroup", GROUP, ALL_DIR, slot="application_group", default="%{RESOURCE}",
-      syntax="WSGIApplicationGroup %{GLOBAL}|%{SERVER}|%{RESOURCE}|%{HOST}|%{ENV:variable}|name",
+      syntax="WSGIApplicationGroup %{GLOBAL}|%{SERVER}|%{HOST}|%{RESOURCE}|%{ENV:variable}|name",
       doc="The interpreter the application runs in. %{GLOBAL} is the main interpreter (needed by "
           "C extensions that do not work in sub-interpreters); %{SERVER} one interpreter per virtual "
           "host and port; %{RESOURCE} one per virtual host, port and SCRIPT_NAME; %{HOST} one per "

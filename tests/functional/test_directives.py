@@ -404,7 +404,7 @@ BAD = [
      "WSGIScriptAlias takes two arguments and options: URL-path script-path"),
     ("WSGIScriptAlias /x {root}/a.wsgi application-group=%{BOGUS} # bad",
      "WSGIScriptAlias option application-group: '%{BOGUS}' is not one of %{GLOBAL}, "
-     "%{SERVER}, %{RESOURCE}, %{HOST}, %{ENV:variable} or a name"),
+     "%{SERVER}, %{HOST}, %{RESOURCE}, %{ENV:variable} or a name"),
     ("WSGIHandlerScript h {root}/a.wsgi callable-object=x # bad",
      "WSGIHandlerScript: unknown option 'callable-object' (known options: process-group, "
      "application-group, pass-authorization)"),
@@ -420,8 +420,8 @@ BAD = [
     ("WSGIMapHEADToGET Sometimes # bad",
      "WSGIMapHEADToGET must be one of Off|On|Auto, not 'Sometimes'"),
     ("WSGIApplicationGroup %{BOGUS} # bad",
-     "WSGIApplicationGroup: '%{BOGUS}' is not one of %{GLOBAL}, %{SERVER}, %{RESOURCE}, "
-     "%{HOST}, %{ENV:variable} or a name"),
+     "WSGIApplicationGroup: '%{BOGUS}' is not one of %{GLOBAL}, %{SERVER}, %{HOST}, "
+     "%{RESOURCE}, %{ENV:variable} or a name"),
     ("WSGIApplicationGroup %{ENV:} # bad", "WSGIApplicationGroup: '%{ENV:}' is not one of"),
     ("WSGIApplicationGroup %{GLOBAL # bad",
      "WSGIApplicationGroup: unterminated '%{' in '%{GLOBAL'"),

@@ -164,3 +164,53 @@ def test_extension_without_sub_interpreter_support(srv):
     assert "wx_nosubinterp does not support sub-interpreters" in srv.log()
     r = requests.get(srv.url("/nosub-global"), timeout=10)
     assert (r.status_code, r.text) == (200, "loaded wx_nosubinterp")
+
+
+VHOSTS = """
+WSGIPythonPath %(d)s/lib
+WSGIScriptAlias /main-mount %(g)s application-group=%%{SERVER}
+<VirtualHost 127.0.0.1:{port}>
+    ServerName a.example
+    WSGIImportScript %(d)s/import_marker.py process-group=%%{GLOBAL} application-group=%%{SERVER}
+    WSGIScriptAlias /app %(g)s application-group=%%{SERVER}
+    WSGIScriptAlias /res %(g)s
+</VirtualHost>
+<VirtualHost 127.0.0.1:{port}>
+    ServerName b.example
+    WSGIScriptAlias /app %(g)s application-group=%%{SERVER}
+</VirtualHost>
+""" % {"d": D, "g": G}
+
+
+@pytest.fixture(scope="module")
+def vhosts(request):
+    srv = Apache(VHOSTS, processes=1)
+    request.addfinalizer(srv.cleanup)
+    return srv.start()
+
+
+def vjs(srv, host, path):
+    r = requests.get(srv.url(path), headers={"Host": "%s:%d" % (host, srv.port)}, timeout=10)
+    assert r.status_code == 200, (r.status_code, r.text)
+    return r.json()
+
+
+def test_virtual_hosts_have_their_own_server_groups(vhosts):
+    port = vhosts.port
+    a, b = vjs(vhosts, "a.example", "/app"), vjs(vhosts, "b.example", "/app")
+    assert a["group"] == "a.example:%d" % port
+    assert b["group"] == "b.example:%d" % port
+    assert vjs(vhosts, "a.example", "/res")["group"] == "a.example:%d|/res" % port
+    vjs(vhosts, "a.example", "/app?set=only-a")
+    assert vjs(vhosts, "b.example", "/app")["value"] != "only-a"
+
+
+def test_virtual_hosts_inherit_the_main_servers_mounts(vhosts):
+    assert vjs(vhosts, "b.example", "/main-mount")["group"] == "b.example:%d" % vhosts.port
+
+
+def test_import_script_for_a_virtual_hosts_server_group(vhosts):
+    assert vhosts.wait_log("wx-import-marker pid=")
+    a = vjs(vhosts, "a.example", "/app")
+    assert a["preloaded"] == a["pid"]       # imported into a.example's %{SERVER} interpreter
+    assert vjs(vhosts, "b.example", "/app")["preloaded"] is None
