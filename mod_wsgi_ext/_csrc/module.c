@@ -150,6 +150,18 @@ static int wx_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp
                          name);
         }
     }
+    for (vs = s; vs; vs = vs->next) {
+        wx_server_config *sc = ap_get_module_config(vs->module_config, &wsgi_ext_module);
+        for (i = 0; i < sc->imports->nelts; i++) {
+            const wx_mount *m = &((wx_mount *)sc->imports->elts)[i];
+            const char *g = m->application_group;
+            if (!strncmp(g, "%{", 2) && strcmp(g, "%{GLOBAL}") && strcmp(g, "%{SERVER}"))
+                ap_log_error(APLOG_MARK, APLOG_WARNING, 0, vs,
+                             "mod_wsgi_ext: WSGIImportScript %s: application-group=%s depends on "
+                             "the request, so the script cannot be imported at start-up; name the "
+                             "group instead", m->path, g);
+        }
+    }
     ap_add_version_component(pconf, "mod_wsgi_ext/" WX_VERSION);
     return OK;
 }

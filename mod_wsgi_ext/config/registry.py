@@ -133,7 +133,9 @@ DIRECTIVES = (
       syntax="WSGIImportScript file-path process-group=name application-group=name",
       doc="Imports file-path into the named interpreter when the process starts, before it serves "
           "its first request (to preload an application). process-group %{GLOBAL} means the Apache "
-          "child processes."),
+          "child processes. application-group is a name, %{GLOBAL} or %{SERVER}; the groups that "
+          "depend on a request (%{RESOURCE}, %{HOST}, %{ENV:variable}) cannot be preloaded, and a "
+          "warning at start-up says so."),
     D("WSGIScriptReloading", FLAG, ALL_DIR + (HTACCESS_FILEINFO,), slot="script_reloading",
       default="On", syntax="WSGIScriptReloading On|Off",
       doc="When On, a script whose modification time changed is imported again before the next "

@@ -20,6 +20,7 @@ G = D + "/groups.wsgi"
 CONF = """
 WSGIPythonPath %(d)s/lib:{root}/ext
 WSGIImportScript %(d)s/import_marker.py process-group=%%{GLOBAL} application-group=alpha
+WSGIImportScript %(d)s/import_marker.py process-group=%%{GLOBAL} application-group=%%{RESOURCE}
 WSGIScriptAlias /alpha %(g)s application-group=alpha
 WSGIScriptAlias /alpha-too %(g)s application-group=alpha
 WSGIScriptAlias /beta %(g)s application-group=beta
@@ -102,6 +103,10 @@ def test_import_script_runs_before_the_first_request(srv):
     assert d["preloaded"] == d["pid"]          # the import script's state, in the same group
     assert "wx-import-marker pid=%d" % d["pid"] in srv.log()
     assert js(srv, "/beta")["preloaded"] is None    # ...and only there
+    assert srv.log().count("wx-import-marker pid=") == 1
+    assert ("WSGIImportScript %s/apps/directives/import_marker.py: application-group=%%{RESOURCE} "
+            "depends on the request, so the script cannot be imported at start-up" % srv.root
+            in srv.log())
 
 
 def test_script_alias_with_both_groups_is_preloaded(srv):
