@@ -130,14 +130,19 @@ static const char *parse_options(cmd_parms *cmd, const wx_spec *spec, const char
     const char *seen[16];
     int nseen = 0, i;
     while (**args) {
-        char *word = ap_getword_conf(p, args), *eq = strchr(word, '=');
-        const char *key, *val, *err;
+        const char *start = *args, *end = start, *key, *val, *err;
         int k = -1, flag = 0;
-        if (!eq)
-            return apr_psprintf(p, "%s: expected option=value, got '%s'", spec->name, word);
-        *eq = '\0';
-        key = word;
-        val = eq + 1;
+        while (*end && *end != '=' && !apr_isspace(*end))
+            end++;
+        if (*end != '=')
+            return apr_psprintf(p, "%s: expected option=value, got '%s'", spec->name,
+                                ap_getword_conf(p, args));
+        key = apr_pstrndup(p, start, end - start);
+        *args = end + 1;
+        /* the value may be quoted: application-group="my group" */
+        val = **args && !apr_isspace(**args) ? ap_getword_conf(p, args) : "";
+        while (apr_isspace(**args))
+            (*args)++;
         for (i = 0; spec->opt_names && spec->opt_names[i]; i++)
             if (!strcmp(spec->opt_names[i], key))
                 k = i;

@@ -399,6 +399,8 @@ BAD = [
      "WSGIScriptAlias option pass-authorization must be On or Off, not 'maybe'"),
     ("WSGIScriptAlias /x {root}/a.wsgi application # bad",
      "WSGIScriptAlias: expected option=value, got 'application'"),
+    ("WSGIScriptAlias /x {root}/a.wsgi application-group= # bad",
+     "WSGIScriptAlias option application-group must not be empty"),
     ("WSGIScriptAlias /x # bad",
      "WSGIScriptAlias takes two arguments and options: URL-path script-path"),
     ("WSGIScriptAlias /x {root}/a.wsgi application-group=%{BOGUS} # bad",

@@ -24,6 +24,7 @@ WSGIImportScript %(d)s/import_marker.py process-group=%%{GLOBAL} application-gro
 WSGIScriptAlias /alpha %(g)s application-group=alpha
 WSGIScriptAlias /alpha-too %(g)s application-group=alpha
 WSGIScriptAlias /beta %(g)s application-group=beta
+WSGIScriptAlias /quoted %(g)s application-group="a group" process-group="%%{GLOBAL}"
 WSGIScriptAlias /global %(g)s application-group=%%{GLOBAL}
 WSGIScriptAlias /server %(g)s application-group=%%{SERVER}
 WSGIScriptAlias /res1 %(g)s
@@ -136,6 +137,7 @@ def test_script_state_persists_per_group(srv):
 def test_group_names(srv):
     port = srv.port
     assert js(srv, "/alpha")["group"] == "alpha"
+    assert js(srv, "/quoted")["group"] == "a group"
     assert js(srv, "/server")["group"] == "localhost:%d" % port
     assert js(srv, "/res1/x")["group"] == "localhost:%d|/res1" % port   # %{RESOURCE} default
     assert js(srv, "/res2")["group"] == "localhost:%d|/res2" % port
