@@ -236,6 +236,38 @@ static const char *program_for_home(apr_pool_t *p, const char *home, int *is_ven
     return NULL;
 }
 
+/* Why the cffi boot failed (cffi printed its own report on stderr): import what it needs again
+ * and say which import fails, in which Python. */
+static const char *boot_failure(apr_pool_t *p)
+{
+    PyGILState_STATE g = PyGILState_Ensure();
+    const char *why = "its initialisation code failed (see the report printed on stderr)";
+    const char *prefix = "?";
+    PyObject *mod, *sysprefix = PySys_GetObject("prefix");   /* borrowed */
+    if (sysprefix && PyUnicode_Check(sysprefix))
+        prefix = apr_pstrdup(p, PyUnicode_AsUTF8(sysprefix));
+    mod = PyImport_ImportModule("_cffi_backend");
+    if (mod) {
+        Py_DECREF(mod);
+        mod = PyImport_ImportModule("mod_wsgi_ext.runtime.process");
+    }
+    if (mod)
+        Py_DECREF(mod);
+    else {
+        PyObject *type, *value, *tb, *text;
+        PyErr_Fetch(&type, &value, &tb);
+        text = value ? PyObject_Str(value) : NULL;
+        why = apr_psprintf(p, "%s: %s", type ? ((PyTypeObject *)type)->tp_name : "error",
+                           text && PyUnicode_Check(text) ? PyUnicode_AsUTF8(text) : "?");
+        PyErr_Clear();
+        Py_XDECREF(text); Py_XDECREF(type); Py_XDECREF(value); Py_XDECREF(tb);
+    }
+    PyGILState_Release(g);
+    return apr_psprintf(p, "the mod_wsgi_ext Python package failed to initialise in the Python "
+                        "at %s: %s; WSGIPythonHome must name the Python environment mod_wsgi_ext is "
+                        "installed in ('mod-wsgi-ext module-config' prints it)", prefix, why);
+}
+
 void wx_start_python(apr_pool_t *p, server_rec *s)
 {
     wx_server_config *sc = ap_get_module_config(s->module_config, &wsgi_ext_module);
@@ -275,8 +307,7 @@ void wx_start_python(apr_pool_t *p, server_rec *s)
 
     rc = wx_py_boot();
     if (rc != WX_BOOT_SENTINEL) {
-        wx_python_failure = "the mod_wsgi_ext Python package failed to initialise (see the error "
-                            "logged above at start-up)";
+        wx_python_failure = boot_failure(p);
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "mod_wsgi_ext: %s", wx_python_failure);
         return;
     }

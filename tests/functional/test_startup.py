@@ -3,6 +3,7 @@ a 500 (never a blank 200) when Python cannot start, shutdown callbacks and atexi
 import os
 import shutil
 import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -77,6 +78,27 @@ def test_python_that_cannot_start_answers_500_and_logs_why(apache, mpm):
                 in srv.log())
     finally:
         shutil.rmtree(empty, ignore_errors=True)
+
+
+@pytest.mark.parametrize("mpm", ["prefork", "event"])
+def test_python_without_mod_wsgi_ext_answers_500_and_logs_why(apache, mpm):
+    base = tempfile.mkdtemp(prefix="wx-bare-venv-")
+    try:
+        os.chmod(base, 0o755)
+        venv = os.path.join(base, "venv")
+        subprocess.run(["/usr/bin/python3", "-m", "venv", "--without-pip", venv], check=True)
+        srv = apache("WSGIPythonHome %s\nWSGIScriptAlias /hello {root}/apps/hello.wsgi\n" % venv,
+                     mpm=mpm)
+        for _ in range(3):
+            r = requests.get(srv.url("/hello"), timeout=10)
+            assert r.status_code == 500
+        assert srv.wait_log("mod_wsgi_ext: cannot serve %s/apps/hello.wsgi: the mod_wsgi_ext "
+                            "Python package failed to initialise in the Python at %s: "
+                            "ModuleNotFoundError: No module named '_cffi_backend'; WSGIPythonHome "
+                            "must name the Python environment mod_wsgi_ext is installed in"
+                            % (srv.root, venv))
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
 
 
 def make_marks(srv):
