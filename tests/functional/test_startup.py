@@ -21,6 +21,10 @@ def our_lines(srv, level):
             if "[wsgi_ext:%s]" % level in line and "mod_wsgi_ext:" in line]
 
 
+HAVE_MOD_WSGI = os.path.exists(os.path.join(os.path.dirname(sys.executable), "mod_wsgi-express"))
+
+
+@pytest.mark.skipif(not HAVE_MOD_WSGI, reason="mod_wsgi (pip install mod_wsgi) is not installed")
 @pytest.mark.parametrize("order", ["mod_wsgi_ext first", "mod_wsgi first"])
 def test_refuses_to_start_next_to_mod_wsgi(apache, order):
     conf = "WSGIScriptAlias /hello {root}/apps/hello.wsgi\n"
