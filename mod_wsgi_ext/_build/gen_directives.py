@@ -25,16 +25,24 @@ def _c(s):
 
 
 def _override(reg, contexts):
-    flags = []
-    if reg.SERVER in contexts or reg.VHOST in contexts:
-        flags.append("RSRC_CONF")
-    if reg.DIRECTORY in contexts:
-        flags.append("ACCESS_CONF")
+    """Where Apache itself lets the directive through.  Server, virtual host and directory
+    placement are let through broadly and checked by wx_cmd_generic against the spec (so the error
+    says where the directive belongs); .htaccess stays Apache's AllowOverride business."""
+    flags = ["RSRC_CONF", "ACCESS_CONF"]
     if reg.HTACCESS_FILEINFO in contexts:
         flags.append("OR_FILEINFO")
     if reg.HTACCESS_AUTHCONFIG in contexts:
         flags.append("OR_AUTHCFG")
-    return "|".join(flags) or "RSRC_CONF"
+    return "|".join(flags)
+
+
+def _ctx_bits(reg, contexts):
+    bits = []
+    for ctx, bit in ((reg.SERVER, "WX_C_SERVER"), (reg.VHOST, "WX_C_VHOST"),
+                     (reg.DIRECTORY, "WX_C_DIR")):
+        if ctx in contexts:
+            bits.append(bit)
+    return "|".join(bits) or "0"
 
 
 def slots_header(reg):
@@ -67,11 +75,10 @@ def directives_source(reg):
             slot = ("WX_DS_" if d.scope == reg.SCOPE_DIR else "WX_SS_") + d.slot.upper()
         else:
             slot = "0"
-        global_only = int(reg.VHOST not in d.contexts and reg.SERVER in d.contexts
-                          and reg.DIRECTORY not in d.contexts)
-        specs.append("    {%s, WX_K_%s, %d, %s, %d, %s, %dL, %dL, %s, %s, %s},"
+        specs.append("    {%s, WX_K_%s, %d, %s, %s, %s, %s, %dL, %dL, %s, %s, %s},"
                      % (_c(d.name), d.kind.upper(), int(d.scope == reg.SCOPE_DIR), slot,
-                        global_only, _c("|".join(d.choices)) if d.choices else "NULL",
+                        _ctx_bits(reg, d.contexts), _c(reg.context_words(d.contexts)),
+                        _c("|".join(d.choices)) if d.choices else "NULL",
                         d.imin, d.imax, opt_names, opt_kinds, opt_req))
         cmds.append("    AP_INIT_RAW_ARGS(%s, wx_cmd_generic, (void *)&wx_specs[%d], %s, %s),"
                     % (_c(d.name), i, _override(reg, d.contexts), _c(d.syntax)))

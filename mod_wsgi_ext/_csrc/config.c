@@ -131,14 +131,19 @@ static const char *parse_options(cmd_parms *cmd, const wx_spec *spec, const char
     const char *seen[16];
     int nseen = 0, i;
     while (**args) {
-        char *word = ap_getword_conf(p, args), *eq = strchr(word, '=');
-        const char *key, *val, *err;
+        const char *start = *args, *end = start, *key, *val, *err;
         int k = -1, flag = 0;
-        if (!eq)
-            return apr_psprintf(p, "%s: expected option=value, got '%s'", spec->name, word);
-        *eq = '\0';
-        key = word;
-        val = eq + 1;
+        while (*end && *end != '=' && !apr_isspace(*end))
+            end++;
+        if (*end != '=')
+            return apr_psprintf(p, "%s: expected option=value, got '%s'", spec->name,
+                                ap_getword_conf(p, args));
+        key = apr_pstrndup(p, start, end - start);
+        *args = end + 1;
+        /* the value may be quoted: application-group="my group" */
+        val = **args && !apr_isspace(**args) ? ap_getword_conf(p, args) : "";
+        while (apr_isspace(**args))
+            (*args)++;
         for (i = 0; spec->opt_names && spec->opt_names[i]; i++)
             if (!strcmp(spec->opt_names[i], key))
                 k = i;
@@ -234,6 +239,26 @@ static const char *store_script(cmd_parms *cmd, void *mconfig, const wx_spec *sp
     return NULL;
 }
 
+/* Server, virtual host and directory placement (Apache checks .htaccess against AllowOverride). */
+static const char *check_context(cmd_parms *cmd, const wx_spec *spec)
+{
+    static const unsigned sections[] = {NOT_IN_DIRECTORY, NOT_IN_LOCATION, NOT_IN_FILES,
+                                        NOT_IN_PROXY, NOT_IN_LIMIT, NOT_IN_DIR_CONTEXT};
+    const char *err = NULL;
+    int i;
+    /* one section at a time first, so the message names it ("within <Location> section") */
+    for (i = 0; !err && !(spec->contexts & WX_C_DIR) && i < 6; i++)
+        err = ap_check_cmd_context(cmd, sections[i]);
+    if (!err && !(spec->contexts & WX_C_VHOST))
+        err = ap_check_cmd_context(cmd, NOT_IN_VIRTUALHOST);
+    if (!err && !(spec->contexts & (WX_C_SERVER | WX_C_VHOST)) && !cmd->path)
+        err = apr_pstrcat(cmd->pool, spec->name, " must be inside <Directory>, <Location> or "
+                          "<Files>", NULL);
+    if (err)
+        return apr_psprintf(cmd->pool, "%s (%s is allowed in: %s)", err, spec->name, spec->where);
+    return NULL;
+}
+
 const char *wx_cmd_generic(cmd_parms *cmd, void *mconfig, const char *args)
 {
     const wx_spec *spec = cmd->info;
@@ -243,12 +268,17 @@ const char *wx_cmd_generic(cmd_parms *cmd, void *mconfig, const char *args)
     const char *err, *word, *rest;
     int nargs = 0;
 
-    if (spec->global_only && (err = ap_check_cmd_context(cmd, GLOBAL_ONLY)))
+    if ((err = check_context(cmd, spec)))
         return err;
 
     if (spec->kind == WX_K_COMPAT) {
+        /* recorded for the one start-up warning per name (not from .htaccess files, which are
+         * read per request); a section's contents are ignored */
         wx_server_config *own = ap_get_module_config(cmd->server->module_config, &wsgi_ext_module);
-        *(const char **)apr_array_push(own->compat) = spec->name;
+        if (ap_check_cmd_context(cmd, NOT_IN_HTACCESS))
+            return NULL;
+        *(const char **)apr_array_push(own->compat) =
+            spec->name[0] == '<' ? apr_pstrcat(cmd->pool, spec->name, ">", NULL) : spec->name;
         return NULL;
     }
     if (spec->kind == WX_K_ALIAS || spec->kind == WX_K_ALIASMATCH || spec->kind == WX_K_HANDLER

@@ -8,6 +8,7 @@
  * are bound to the main interpreter, so dispatch never goes through them).
  */
 #include "wx.h"
+#include "ap_listen.h"
 
 struct wx_interp {
     const char *name;
@@ -26,6 +27,7 @@ static const char *wx_python_path;      /* '\n' separated WSGIPythonPath */
 
 static __thread PyThreadState **wx_tls;  /* per thread: thread state per interpreter index */
 static __thread int wx_tls_n;
+static __thread int wx_depth;            /* this thread is between wx_enter and wx_leave */
 
 void wx_log_python_error(request_rec *r, server_rec *s, const char *what)
 {
@@ -164,11 +166,13 @@ wx_interp *wx_enter(const char *group, wx_entered *st, const char **err)
         }
         st->prev = PyThreadState_Swap(ts);
     }
+    wx_depth++;
     return ip;
 }
 
 void wx_leave(wx_entered *st)
 {
+    wx_depth--;
     if (st->prev)
         PyThreadState_Swap(st->prev);
     PyGILState_Release(st->gil);
@@ -188,6 +192,15 @@ static apr_status_t child_exit(void *data)
     int i;
     if (wx_python_failure)
         return APR_SUCCESS;
+    if (wx_depth) {
+        /* prefork runs this from its SIGTERM handler: this thread was interrupted inside Python
+         * (maybe holding the GIL in a sub-interpreter), where running more Python could deadlock
+         * or corrupt the interrupted frame.  A child stopped mid-request is not a normal exit. */
+        ap_log_error(APLOG_MARK, APLOG_INFO, 0, ap_server_conf, "mod_wsgi_ext: process stopped "
+                     "in the middle of a request; shutdown callbacks not run");
+        wx_python_failure = "the process is shutting down";
+        return APR_SUCCESS;
+    }
     for (i = wx_ninterps - 1; i >= 0; i--) {
         wx_entered st;
         const char *err = NULL;
@@ -221,6 +234,38 @@ static const char *program_for_home(apr_pool_t *p, const char *home, int *is_ven
             return exe;
     }
     return NULL;
+}
+
+/* Why the cffi boot failed (cffi printed its own report on stderr): import what it needs again
+ * and say which import fails, in which Python. */
+static const char *boot_failure(apr_pool_t *p)
+{
+    PyGILState_STATE g = PyGILState_Ensure();
+    const char *why = "its initialisation code failed (see the report printed on stderr)";
+    const char *prefix = "?";
+    PyObject *mod, *sysprefix = PySys_GetObject("prefix");   /* borrowed */
+    if (sysprefix && PyUnicode_Check(sysprefix))
+        prefix = apr_pstrdup(p, PyUnicode_AsUTF8(sysprefix));
+    mod = PyImport_ImportModule("_cffi_backend");
+    if (mod) {
+        Py_DECREF(mod);
+        mod = PyImport_ImportModule("mod_wsgi_ext.runtime.process");
+    }
+    if (mod)
+        Py_DECREF(mod);
+    else {
+        PyObject *type, *value, *tb, *text;
+        PyErr_Fetch(&type, &value, &tb);
+        text = value ? PyObject_Str(value) : NULL;
+        why = apr_psprintf(p, "%s: %s", type ? ((PyTypeObject *)type)->tp_name : "error",
+                           text && PyUnicode_Check(text) ? PyUnicode_AsUTF8(text) : "?");
+        PyErr_Clear();
+        Py_XDECREF(text); Py_XDECREF(type); Py_XDECREF(value); Py_XDECREF(tb);
+    }
+    PyGILState_Release(g);
+    return apr_psprintf(p, "the mod_wsgi_ext Python package failed to initialise in the Python "
+                        "at %s: %s; WSGIPythonHome must name the Python environment mod_wsgi_ext is "
+                        "installed in ('mod-wsgi-ext module-config' prints it)", prefix, why);
 }
 
 void wx_start_python(apr_pool_t *p, server_rec *s)
@@ -262,8 +307,7 @@ void wx_start_python(apr_pool_t *p, server_rec *s)
 
     rc = wx_py_boot();
     if (rc != WX_BOOT_SENTINEL) {
-        wx_python_failure = "the mod_wsgi_ext Python package failed to initialise (see the error "
-                            "logged above at start-up)";
+        wx_python_failure = boot_failure(p);
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "mod_wsgi_ext: %s", wx_python_failure);
         return;
     }
@@ -291,15 +335,59 @@ failed:
                                      status.func ? status.func : "",
                                      status.func ? ": " : "",
                                      status.err_msg ? status.err_msg : "unknown error");
+    if (home && !is_venv) {
+        apr_finfo_t fi;
+        const char *os_py = apr_psprintf(p, "%s/lib/python%d.%d/os.py", home, PY_MAJOR_VERSION,
+                                         PY_MINOR_VERSION);
+        if (apr_stat(&fi, os_py, APR_FINFO_TYPE, p) != APR_SUCCESS)
+            wx_python_failure = apr_psprintf(p, "%s; WSGIPythonHome must be the prefix of a Python "
+                                             "%d.%d installation or virtual environment, and %s "
+                                             "has no standard library (%s is missing)",
+                                             wx_python_failure, PY_MAJOR_VERSION, PY_MINOR_VERSION,
+                                             home, os_py);
+    }
     PyConfig_Clear(&config);
     ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "mod_wsgi_ext: %s", wx_python_failure);
 }
 
-/* WSGIImportScript with process-group %{GLOBAL}, and WSGIScriptAlias mounts naming both groups
- * with process-group %{GLOBAL}: import them now, before the process serves a request. */
+/* The port a request to server s most likely names (for %{SERVER} at start-up, when there is no
+ * request): ServerName's port, else the virtual host's address, else the first Listen. */
+static apr_port_t guess_port(server_rec *s)
+{
+    if (s->port)
+        return s->port;
+    if (s->is_virtual && s->addrs && s->addrs->host_port)
+        return s->addrs->host_port;
+    if (ap_listeners && ap_listeners->bind_addr)
+        return ap_listeners->bind_addr->port;
+    return 0;
+}
+
+/* The interpreter a preloaded script goes to, or NULL when that depends on the request. */
+static const char *preload_group(apr_pool_t *p, server_rec *s, const wx_mount *m, int is_import)
+{
+    const char *g = m->application_group;
+    if (!strcmp(g, "%{GLOBAL}"))
+        return "";
+    if (is_import && !strcmp(g, "%{SERVER}")) {
+        apr_port_t port = guess_port(s);
+        if (port && port != DEFAULT_HTTP_PORT && port != DEFAULT_HTTPS_PORT)
+            return apr_psprintf(p, "%s:%u", s->server_hostname, port);
+        return s->server_hostname;
+    }
+    if (!strncmp(g, "%{", 2))
+        return NULL;
+    return g;
+}
+
+/* WSGIImportScript with process-group %{GLOBAL}, and WSGIScriptAlias(Match) mounts naming both
+ * groups with process-group %{GLOBAL} (as mod_wsgi: not when a group depends on the request, nor
+ * when the target of a WSGIScriptAliasMatch has $N substitutions): import them now, before the
+ * process serves a request. */
 void wx_preload_scripts(apr_pool_t *p, server_rec *main_s)
 {
     server_rec *s;
+    apr_hash_t *done = apr_hash_make(p);   /* virtual hosts inherit the main server's mounts */
     if (wx_python_failure)
         return;
     for (s = main_s; s; s = s->next) {
@@ -310,29 +398,22 @@ void wx_preload_scripts(apr_pool_t *p, server_rec *main_s)
             int i;
             for (i = 0; i < arr->nelts; i++) {
                 wx_mount *m = &((wx_mount *)arr->elts)[i];
-                const char *group, *err = NULL;
+                const char *group, *key, *err = NULL;
                 wx_entered st;
                 wx_interp *ip;
                 PyObject *res;
-                if (!m->process_group || !m->application_group || m->regex)
+                if (!m->process_group || !m->application_group)
+                    continue;
+                if (m->regex && strchr(m->path, '$'))
                     continue;
                 if (strcmp(m->process_group, "%{GLOBAL}"))
                     continue;
-                if (!strcmp(m->application_group, "%{GLOBAL}"))
-                    group = "";
-                else if (!strcmp(m->application_group, "%{SERVER}"))
-                    group = s->port && s->port != 80 && s->port != 443
-                            ? apr_psprintf(p, "%s:%u", s->server_hostname, s->port)
-                            : s->server_hostname;
-                else if (!strcmp(m->application_group, "%{RESOURCE}") && m->location)
-                    group = apr_psprintf(p, "%s%s|%s", s->server_hostname,
-                                         s->port && s->port != 80 && s->port != 443
-                                         ? apr_psprintf(p, ":%u", s->port) : "",
-                                         strcmp(m->location, "/") ? m->location : "");
-                else if (!strncmp(m->application_group, "%{", 2))
+                if (!(group = preload_group(p, s, m, !pass)))
                     continue;
-                else
-                    group = m->application_group;
+                key = apr_pstrcat(p, group, "\n", m->path, NULL);
+                if (apr_hash_get(done, key, APR_HASH_KEY_STRING))
+                    continue;
+                apr_hash_set(done, key, APR_HASH_KEY_STRING, "");
                 ip = wx_enter(group, &st, &err);
                 if (!ip) {
                     ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, "mod_wsgi_ext: cannot preload '%s': %s",

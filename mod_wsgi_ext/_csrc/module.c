@@ -118,6 +118,7 @@ static int wx_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp
     const char *key = "wsgi_ext_post_config";
     const char *conflicts[] = {"mod_wsgi.c", "mod_python.c", NULL};
     server_rec *vs;
+    apr_hash_t *warned;
     int i;
 
     apr_pool_userdata_get(&data, key, s->process->pool);
@@ -136,17 +137,29 @@ static int wx_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp
     }
     if (check_readable(ptemp, s) != OK)
         return !OK;
+    warned = apr_hash_make(ptemp);    /* one warning per name, whatever the virtual hosts */
     for (vs = s; vs; vs = vs->next) {
         wx_server_config *sc = ap_get_module_config(vs->module_config, &wsgi_ext_module);
         for (i = 0; i < sc->compat->nelts; i++) {
             const char *name = ((const char **)sc->compat->elts)[i];
-            int j, dup = 0;
-            for (j = 0; j < i; j++)
-                dup |= !strcmp(name, ((const char **)sc->compat->elts)[j]);
-            if (!dup)
+            if (apr_hash_get(warned, name, APR_HASH_KEY_STRING))
+                continue;
+            apr_hash_set(warned, name, APR_HASH_KEY_STRING, name);
+            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, vs,
+                         "mod_wsgi_ext: %s is accepted for mod_wsgi compatibility; no effect",
+                         name);
+        }
+    }
+    for (vs = s; vs; vs = vs->next) {
+        wx_server_config *sc = ap_get_module_config(vs->module_config, &wsgi_ext_module);
+        for (i = 0; i < sc->imports->nelts; i++) {
+            const wx_mount *m = &((wx_mount *)sc->imports->elts)[i];
+            const char *g = m->application_group;
+            if (!strncmp(g, "%{", 2) && strcmp(g, "%{GLOBAL}") && strcmp(g, "%{SERVER}"))
                 ap_log_error(APLOG_MARK, APLOG_WARNING, 0, vs,
-                             "mod_wsgi_ext: %s is accepted for mod_wsgi compatibility; no effect",
-                             name);
+                             "mod_wsgi_ext: WSGIImportScript %s: application-group=%s depends on "
+                             "the request, so the script cannot be imported at start-up; name the "
+                             "group instead", m->path, g);
         }
     }
     ap_add_version_component(pconf, "mod_wsgi_ext/" WX_VERSION);
@@ -225,41 +238,83 @@ static int wx_translate(request_rec *r)
 
 /* ---------------------------------------------------------------- handler */
 
+/* The value of %{ENV:name} for this request: a request note, then the request environment
+ * (SetEnv, SetEnvIf, RewriteRule [E=]), then the process environment, as mod_wsgi looks. */
+static const char *env_value(request_rec *r, const char *spec)
+{
+    const char *name = apr_pstrndup(r->pool, spec + 6, strlen(spec) - 7), *v;
+    v = apr_table_get(r->notes, name);
+    if (!v)
+        v = apr_table_get(r->subprocess_env, name);
+    if (!v)
+        v = getenv(name);
+    return v;
+}
+
+static int is_env_spec(const char *spec)
+{
+    return spec && !strncmp(spec, "%{ENV:", 6) && spec[strlen(spec) - 1] == '}';
+}
+
+static const char *with_port(request_rec *r, const char *host)
+{
+    apr_port_t port = ap_get_server_port(r);
+    if (port != DEFAULT_HTTP_PORT && port != DEFAULT_HTTPS_PORT)
+        return apr_psprintf(r->pool, "%s:%u", host, port);
+    return host;
+}
+
+/* The interpreter name for an application group spec, as mod_wsgi names them: "" is the main
+ * interpreter (%{GLOBAL}); %{RESOURCE} (the default) "host[:port]|SCRIPT_NAME"; %{SERVER}
+ * "host[:port]" of the virtual host; %{HOST} the same from the Host header; %{ENV:var} the
+ * variable's value (itself resolved when it is one of the %{...} forms), or the literal spec when
+ * the variable is unset; anything else is a name. */
 const char *wx_resolve_app_group(request_rec *r, const char *spec, const char *script_name)
 {
     if (!spec || !strcmp(spec, "%{RESOURCE}")) {
-        apr_port_t port = ap_get_server_port(r);
-        const char *host = r->server->server_hostname;
-        if (port != 80 && port != 443)
-            host = apr_psprintf(r->pool, "%s:%u", host, port);
-        return apr_psprintf(r->pool, "%s|%s", host, script_name);
+        char *name = apr_pstrdup(r->pool, script_name ? script_name : r->uri);
+        if (strstr(name, "//"))
+            ap_no2slash(name);
+        return apr_psprintf(r->pool, "%s|%s", with_port(r, r->server->server_hostname), name);
     }
     if (!strcmp(spec, "%{GLOBAL}"))
         return "";
-    if (!strcmp(spec, "%{SERVER}")) {
-        apr_port_t port = ap_get_server_port(r);
-        if (port != 80 && port != 443)
-            return apr_psprintf(r->pool, "%s:%u", r->server->server_hostname, port);
-        return r->server->server_hostname;
-    }
-    if (!strcmp(spec, "%{HOST}")) {
-        /* the Host the client asked for (mod_wsgi: ServerName when the request has none) */
-        apr_port_t port = ap_get_server_port(r);
-        const char *host = r->hostname && *r->hostname ? r->hostname : r->server->server_hostname;
-        if (port != 80 && port != 443)
-            return apr_psprintf(r->pool, "%s:%u", host, port);
-        return host;
-    }
-    if (!strncmp(spec, "%{ENV:", 6)) {
-        const char *name = apr_pstrndup(r->pool, spec + 6, strlen(spec) - 7), *v;
-        v = apr_table_get(r->subprocess_env, name);
+    if (!strcmp(spec, "%{SERVER}"))
+        return with_port(r, r->server->server_hostname);
+    if (!strcmp(spec, "%{HOST}"))
+        return with_port(r, r->hostname && *r->hostname ? r->hostname
+                                                        : r->server->server_hostname);
+    if (is_env_spec(spec)) {
+        const char *v = env_value(r, spec);
         if (!v)
-            v = apr_table_get(r->notes, name);
-        if (!v)
-            v = getenv(name);
-        return v ? (strcmp(v, "%{GLOBAL}") ? v : "") : NULL;
+            return spec;
+        if (v[0] == '%' && strncmp(v, "%{ENV:", 6))
+            return wx_resolve_app_group(r, v, script_name);
+        return v;
     }
     return spec;
+}
+
+/* WSGIProcessGroup / process-group=: "" for embedded mode, else a daemon group name. */
+static const char *resolve_process_group(request_rec *r, const char *spec)
+{
+    if (is_env_spec(spec)) {
+        const char *v = env_value(r, spec);
+        spec = v ? v : spec;
+    }
+    if (!spec || !*spec || !strcmp(spec, "%{GLOBAL}"))
+        return "";
+    return spec;
+}
+
+/* WSGICallableObject / callable-object=: a name, or %{ENV:var} ("application" when unset). */
+static const char *resolve_callable(request_rec *r, const char *spec)
+{
+    if (is_env_spec(spec)) {
+        const char *v = env_value(r, spec);
+        return v && *v ? v : "application";
+    }
+    return spec && *spec ? spec : "application";
 }
 
 static int fail(request_rec *r, int status, const char *msg)
@@ -349,13 +404,13 @@ static int wx_handler(request_rec *r)
     }
     if (r->method_number == M_OPTIONS && r->uri[0] == '*')
         return DECLINED;
+    if (r->used_path_info == AP_REQ_REJECT_PATH_INFO && r->path_info && *r->path_info)
+        return fail(r, HTTP_NOT_FOUND, apr_psprintf(r->pool, "AcceptPathInfo Off disallows the "
+                                                    "path after the script: %s", r->uri));
 
-    pgroup = m && m->process_group ? m->process_group : dc->sv[WX_DS_PROCESS_GROUP];
-    if (pgroup && !strncmp(pgroup, "%{ENV:", 6)) {
-        const char *name = apr_pstrndup(r->pool, pgroup + 6, strlen(pgroup) - 7);
-        pgroup = apr_table_get(r->subprocess_env, name);
-    }
-    if (pgroup && *pgroup && strcmp(pgroup, "%{GLOBAL}"))
+    pgroup = resolve_process_group(r, m && m->process_group ? m->process_group
+                                                            : dc->sv[WX_DS_PROCESS_GROUP]);
+    if (*pgroup)
         return fail(r, HTTP_INTERNAL_SERVER_ERROR,
                     apr_psprintf(r->pool, "No WSGI daemon process called '%s' has been configured: "
                                  "%s", pgroup, script));
@@ -371,8 +426,10 @@ static int wx_handler(request_rec *r)
         return fail(r, HTTP_INTERNAL_SERVER_ERROR,
                     apr_psprintf(r->pool, "cannot serve %s: %s", script, wx_python_failure));
 
-    callable = m && m->callable_object ? m->callable_object
-               : dc->sv[WX_DS_CALLABLE_OBJECT] ? dc->sv[WX_DS_CALLABLE_OBJECT] : "application";
+    /* a WSGIHandlerScript's callable is always handle_request, as in mod_wsgi */
+    callable = handler_script ? "handle_request"
+               : resolve_callable(r, m && m->callable_object ? m->callable_object
+                                                             : dc->sv[WX_DS_CALLABLE_OBJECT]);
     pass_auth = m && m->pass_authorization != WX_UNSET ? m->pass_authorization
                 : dc->iv[WX_DS_PASS_AUTHORIZATION] == 1;
     reloading = dc->iv[WX_DS_SCRIPT_RELOADING] != 0;
@@ -400,10 +457,6 @@ static int wx_handler(request_rec *r)
     agroup_spec = m && m->application_group ? m->application_group
                   : dc->sv[WX_DS_APPLICATION_GROUP];
     agroup = wx_resolve_app_group(r, agroup_spec, script_name);
-    if (!agroup)
-        return fail(r, HTTP_INTERNAL_SERVER_ERROR,
-                    apr_psprintf(r->pool, "WSGIApplicationGroup %s: the variable is not set for "
-                                 "this request", agroup_spec));
 
     ip = wx_enter(agroup, &st, &err);
     if (!ip)

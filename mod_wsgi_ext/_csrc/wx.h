@@ -53,12 +53,17 @@ enum wx_kind {
     WX_K_SCRIPT        /* PATH [application-group=A] into a per-directory script slot (mv[]) */
 };
 
+#define WX_C_SERVER 1   /* main server config */
+#define WX_C_VHOST 2    /* <VirtualHost> */
+#define WX_C_DIR 4      /* <Directory>, <Location>, <Files>, <If>, <Proxy> */
+
 typedef struct {
     const char *name;
     int kind;          /* enum wx_kind */
     int dir_scope;     /* 1: per-directory slot, 0: per-server */
     int slot;          /* index into the int or string slots (see generated enums) */
-    int global_only;   /* main server only */
+    int contexts;      /* WX_C_* bits: where the directive may appear outside .htaccess */
+    const char *where; /* the same in Apache's words, for error messages */
     const char *choices;   /* for ENUM: '|' separated */
     long imin, imax;
     const char *const *opt_names;   /* NULL terminated key=value option names */

@@ -45,8 +45,31 @@ COMPAT = "compat"        # accepted for mod_wsgi compatibility, no effect (warne
 # key=value options taken by the alias-like directives, with the kind of each value.
 ALIAS_OPTIONS = (("process-group", PGROUP), ("application-group", GROUP),
                  ("callable-object", STR), ("pass-authorization", FLAG))
+HANDLER_OPTIONS = (("process-group", PGROUP), ("application-group", GROUP),
+                   ("pass-authorization", FLAG))
 IMPORT_OPTIONS = (("process-group", PGROUP), ("application-group", GROUP))
 SCRIPT_OPTIONS = (("application-group", GROUP),)
+
+# What each option means (docs/directives.md); the value's form comes from its kind.
+OPTION_DOCS = {
+    "process-group": "where the script runs: %{GLOBAL} (the Apache children, embedded mode), "
+                     "%{ENV:variable}, or the name of a WSGIDaemonProcess group. Overrides "
+                     "WSGIProcessGroup.",
+    "application-group": "the interpreter the script runs in (as WSGIApplicationGroup, which it "
+                         "overrides).",
+    "callable-object": "name of the WSGI application object in the script (overrides "
+                       "WSGICallableObject).",
+    "pass-authorization": "On passes the Authorization header as HTTP_AUTHORIZATION (overrides "
+                          "WSGIPassAuthorization).",
+}
+
+# The form of a value of each kind, in words (docs and error messages).
+KIND_VALUES = {
+    FLAG: "On or Off",
+    GROUP: "%{GLOBAL}, %{SERVER}, %{HOST}, %{RESOURCE}, %{ENV:variable} or a name",
+    PGROUP: "%{GLOBAL}, %{ENV:variable} or a name",
+    STR: "a name",
+}
 
 
 @dataclass(frozen=True)
@@ -83,21 +106,26 @@ DIRECTIVES = (
       doc="Regular-expression form of WSGIScriptAlias: the part of the URL the regex matches becomes "
           "SCRIPT_NAME, and $1..$9 in file-path are replaced by the captured groups. Same options "
           "as WSGIScriptAlias."),
-    D("WSGIHandlerScript", HANDLER, ALL_DIR, options=ALIAS_OPTIONS,
+    D("WSGIHandlerScript", HANDLER, ALL_DIR, options=HANDLER_OPTIONS,
       syntax="WSGIHandlerScript name file-path [option=value ...]",
-      doc="Defines a handler called name that SetHandler or AddHandler can select; the WSGI "
-          "application in file-path then serves the request, with the requested file's path in "
-          "SCRIPT_FILENAME. Same options as WSGIScriptAlias."),
+      doc="Defines a handler called name that SetHandler or AddHandler can select: the requested "
+          "file is then served by the callable handle_request in file-path (as in mod_wsgi, the "
+          "name is fixed and WSGICallableObject does not apply), with the requested file's path in "
+          "SCRIPT_FILENAME. Options: process-group, application-group, pass-authorization."),
     D("WSGICallableObject", STR, ALL_DIR + (HTACCESS_FILEINFO,), slot="callable_object",
-      default="application", syntax="WSGICallableObject name",
-      doc="Name of the WSGI application object in the script."),
+      default="application", syntax="WSGICallableObject name|%{ENV:variable}",
+      doc="Name of the WSGI application object in the script; %{ENV:variable} takes it from a "
+          "request environment variable (application when unset)."),
     D("WSGIApplicationGroup", GROUP, ALL_DIR, slot="application_group", default="%{RESOURCE}",
       syntax="WSGIApplicationGroup %{GLOBAL}|%{SERVER}|%{HOST}|%{RESOURCE}|%{ENV:variable}|name",
       doc="The interpreter the application runs in. %{GLOBAL} is the main interpreter (needed by "
           "C extensions that do not work in sub-interpreters); %{SERVER} one interpreter per virtual "
-          "host; %{HOST} one per host name the clients ask for; %{RESOURCE} one per virtual host "
-          "and mount point; %{ENV:variable} takes the name "
-          "from a request environment variable; any other value names an interpreter."),
+          "host and port; %{RESOURCE} one per virtual host, port and SCRIPT_NAME; %{HOST} one per "
+          "Host header name and port; %{ENV:variable} takes the name from a request note or "
+          "environment variable (SetEnv, SetEnvIf, RewriteRule [E=...]), falling back to the "
+          "literal text when the variable is unset; any other value names an interpreter. "
+          "Applications in one group share their modules and globals; different groups are "
+          "isolated from each other."),
     D("WSGIProcessGroup", PGROUP, ALL_DIR, slot="process_group", default="%{GLOBAL}",
       syntax="WSGIProcessGroup %{GLOBAL}|%{ENV:variable}|name",
       doc="Where the application runs: %{GLOBAL} in the Apache child processes (embedded mode), or "
@@ -107,12 +135,14 @@ DIRECTIVES = (
       syntax="WSGIImportScript file-path process-group=name application-group=name",
       doc="Imports file-path into the named interpreter when the process starts, before it serves "
           "its first request (to preload an application). process-group %{GLOBAL} means the Apache "
-          "child processes."),
+          "child processes. application-group is a name, %{GLOBAL} or %{SERVER}; the groups that "
+          "depend on a request (%{RESOURCE}, %{HOST}, %{ENV:variable}) cannot be preloaded, and a "
+          "warning at start-up says so."),
     D("WSGIScriptReloading", FLAG, ALL_DIR + (HTACCESS_FILEINFO,), slot="script_reloading",
       default="On", syntax="WSGIScriptReloading On|Off",
       doc="When On, a script whose modification time changed is imported again before the next "
           "request it serves (embedded mode)."),
-    D("WSGIPassAuthorization", FLAG, ALL_DIR + (HTACCESS_AUTHCONFIG,), slot="pass_authorization",
+    D("WSGIPassAuthorization", FLAG, ALL_DIR + (HTACCESS_FILEINFO,), slot="pass_authorization",
       default="Off", syntax="WSGIPassAuthorization On|Off",
       doc="When On, the Authorization request header is passed to the application as "
           "HTTP_AUTHORIZATION."),
@@ -132,18 +162,19 @@ DIRECTIVES = (
       default="Off", syntax="WSGIRestrictEmbedded On|Off",
       doc="When On, no application may run in embedded mode: such a request gets a 500 and a log "
           "line saying why."),
-    D("WSGITrustedProxyHeaders", HEADERS, ALL_DIR, slot="trusted_proxy_headers",
+    D("WSGITrustedProxyHeaders", HEADERS, ALL_DIR + (HTACCESS_FILEINFO,),
+      slot="trusted_proxy_headers",
       syntax="WSGITrustedProxyHeaders header ...",
       doc="Proxy headers (X-Forwarded-For, X-Client-IP, X-Real-IP, X-Forwarded-Host, X-Host, "
           "X-Forwarded-Port, X-Forwarded-Proto, X-Forwarded-Scheme, X-Scheme, X-Forwarded-HTTPS, "
           "X-Forwarded-SSL, X-Script-Name, X-Forwarded-Script-Name) that rewrite REMOTE_ADDR, "
           "HTTP_HOST, SERVER_PORT, wsgi.url_scheme or SCRIPT_NAME when the client is a trusted "
           "proxy. When the client is not trusted, these headers are removed from the environ."),
-    D("WSGITrustedProxies", NETS, ALL_DIR, slot="trusted_proxies",
+    D("WSGITrustedProxies", NETS, ALL_DIR + (HTACCESS_FILEINFO,), slot="trusted_proxies",
       syntax="WSGITrustedProxies ip|cidr ...",
       doc="Addresses of the proxies whose WSGITrustedProxyHeaders are believed. Without this "
           "directive every client is trusted."),
-    D("WSGIAuthUserScript", SCRIPT, ALL_DIR + (HTACCESS_AUTHCONFIG,), slot="auth_user_script",
+    D("WSGIAuthUserScript", SCRIPT, (DIRECTORY, HTACCESS_AUTHCONFIG), slot="auth_user_script",
       options=SCRIPT_OPTIONS, default="none",
       syntax="WSGIAuthUserScript file-path [application-group=name]",
       doc="Python script whose check_password(environ, user, password) and get_realm_hash(environ, "
@@ -153,13 +184,13 @@ DIRECTIVES = (
           "get_realm_hash returns None or the hex MD5 of user:realm:password as str or bytes. The "
           "script runs in the Apache child processes, in the interpreter named by "
           "application-group (default %{GLOBAL}), see docs/auth.md."),
-    D("WSGIAuthGroupScript", SCRIPT, ALL_DIR + (HTACCESS_AUTHCONFIG,), slot="auth_group_script",
+    D("WSGIAuthGroupScript", SCRIPT, (DIRECTORY, HTACCESS_AUTHCONFIG), slot="auth_group_script",
       options=SCRIPT_OPTIONS, default="none",
       syntax="WSGIAuthGroupScript file-path [application-group=name]",
       doc="Python script whose groups_for_user(environ, user) returns an iterable of the user's "
           "group names (str or bytes), for Require wsgi-group name ... (names compare without "
           "regard to ASCII case). Runs like WSGIAuthUserScript."),
-    D("WSGIAccessScript", SCRIPT, ALL_DIR + (HTACCESS_AUTHCONFIG,), slot="access_script",
+    D("WSGIAccessScript", SCRIPT, (DIRECTORY, HTACCESS_AUTHCONFIG), slot="access_script",
       options=SCRIPT_OPTIONS, default="none",
       syntax="WSGIAccessScript file-path [application-group=name]",
       doc="Python script whose allow_access(environ, host) decides in the access phase: True "
@@ -186,7 +217,7 @@ DIRECTIVES = (
 # start-up naming it.  They move up into DIRECTIVES as they gain an effect.
 COMPAT_DIRECTIVES = (
     ("WSGIDaemonProcess", (SERVER, VHOST)),
-    ("WSGIDispatchScript", ALL_DIR + (HTACCESS_FILEINFO,)),
+    ("WSGIDispatchScript", ALL_DIR),
     ("WSGIPythonEggs", (SERVER,)),
     ("WSGIPythonWarnings", (SERVER,)),
     ("WSGIPythonHashSeed", (SERVER,)),
@@ -199,18 +230,53 @@ COMPAT_DIRECTIVES = (
     ("WSGIRestrictStdout", (SERVER,)),
     ("WSGIRestrictSignal", (SERVER,)),
     ("WSGICaseSensitivity", (SERVER,)),
-    ("WSGIRestrictProcess", ALL_DIR + (HTACCESS_FILEINFO,)),
+    ("WSGIRestrictProcess", ALL_DIR),
     ("WSGIEnableSendfile", ALL_DIR + (HTACCESS_FILEINFO,)),
     ("WSGIIgnoreActivity", ALL_DIR + (HTACCESS_FILEINFO,)),
     ("WSGINewRelicConfigFile", (SERVER,)),
     ("WSGINewRelicEnvironment", (SERVER,)),
     ("WSGIStartupTimeout", (SERVER,)),
+    ("WSGIDontWriteBytecode", (SERVER,)),
+    ("WSGISwitchInterval", (SERVER,)),
+    ("WSGIPerInterpreterGIL", (SERVER,)),
+    ("WSGIFreeThreading", (SERVER,)),
+    ("WSGIPassApacheRequest", ALL_DIR),
+    ("WSGIGroupAuthoritative", (DIRECTORY, HTACCESS_AUTHCONFIG)),
+    ("WSGIServerMetrics", (SERVER,)),
+    ("WSGITelemetryService", (SERVER,)),
+    ("WSGISlowRequests", (SERVER,)),
+    ("WSGITelemetryOptions", (SERVER,)),
+    # a section: its contents are ignored as a whole
+    ("<WSGIInterpreterOptions", (SERVER,)),
 )
 
 for _name, _ctx in COMPAT_DIRECTIVES:
-    DIRECTIVES += (D(_name, COMPAT, _ctx, syntax=_name + " ...",
+    DIRECTIVES += (D(_name, COMPAT, _ctx,
+                     syntax=(_name + " ...> ... </%s>" % _name[1:]) if _name[0] == "<"
+                     else _name + " ...",
                      doc="Accepted for mod_wsgi compatibility; no effect yet (a warning naming it is "
                          "logged at start-up)."),)
+
+
+def context_words(contexts):
+    """The contexts in the words of Apache's documentation ("server config, virtual host, ...")."""
+    words = []
+    if SERVER in contexts:
+        words.append("server config")
+    if VHOST in contexts:
+        words.append("virtual host")
+    if DIRECTORY in contexts:
+        words.append("directory")
+    if HTACCESS_FILEINFO in contexts or HTACCESS_AUTHCONFIG in contexts:
+        words.append(".htaccess")
+    return ", ".join(words)
+
+
+def override_words(contexts):
+    """The AllowOverride class a .htaccess file needs for the directive ("FileInfo"), or ""."""
+    return " or ".join(word for ctx, word in ((HTACCESS_FILEINFO, "FileInfo"),
+                                             (HTACCESS_AUTHCONFIG, "AuthConfig"))
+                       if ctx in contexts)
 
 
 def by_name():
