@@ -412,8 +412,10 @@ static int wx_handler(request_rec *r)
                                                             : dc->sv[WX_DS_PROCESS_GROUP]);
     if (*pgroup)
         return fail(r, HTTP_INTERNAL_SERVER_ERROR,
-                    apr_psprintf(r->pool, "No WSGI daemon process called '%s' has been configured: "
-                                 "%s", pgroup, script));
+                    apr_psprintf(r->pool, "%s asks for the daemon process group '%s', but daemon "
+                                 "mode is not available in this version of mod_wsgi_ext "
+                                 "(WSGIDaemonProcess is accepted without effect); run it embedded "
+                                 "with WSGIProcessGroup %%{GLOBAL}", script, pgroup));
     {
         wx_server_config *sc = ap_get_module_config(ap_server_conf->module_config,
                                                     &wsgi_ext_module);
