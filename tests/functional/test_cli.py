@@ -286,3 +286,40 @@ def test_setup_server_apachectl(workdir):
         p = run([ctl, "stop"], cwd=workdir)
     assert p.returncode == 0, p.stdout + p.stderr
     assert wait_closed(port), "apachectl stop did not stop Apache"
+
+
+def test_serve_as_ordinary_user(workdir):
+    """An ordinary user runs `serve`: no User/Group switch, children run as that user."""
+    prefix = []
+    if os.geteuid() == 0:
+        # become an unprivileged user for real (setpriv is in util-linux)
+        import pwd
+        pw = pwd.getpwnam("www-data")
+        os.chown(workdir, pw.pw_uid, pw.pw_gid)
+        prefix = ["setpriv", "--reuid=%d" % pw.pw_uid, "--regid=%d" % pw.pw_gid,
+                  "--clear-groups", "--"]
+    s = Serving.__new__(Serving)
+    s.port = free_port()
+    s.root = os.path.join(workdir, "server-root")
+    s.log = os.path.join(workdir, "terminal.txt")
+    s.out = open(s.log, "w")
+    if prefix:
+        os.chown(s.log, pw.pw_uid, pw.pw_gid)   # as that user's own terminal would be
+    s.proc = subprocess.Popen(prefix + [COMMAND, "serve", os.path.join(workdir, "app.wsgi"),
+                                        "--embedded", "--port", str(s.port), "--server-root",
+                                        s.root], cwd=workdir, stdout=s.out,
+                              stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        assert wait_listening(s.port, s.proc), "serve did not listen:\n" + s.terminal()
+        status, headers, body = get(s.port, "/x")
+        assert status == 200 and json.loads(body)["PATH_INFO"] == "/x"
+        with open(os.path.join(s.root, "httpd.conf")) as f:
+            conf = f.read()
+        assert "\nUser " not in conf, "an ordinary user's server must not switch users"
+        with open(os.path.join(s.root, "httpd.pid")) as f:
+            parent = int(f.read())
+        assert os.stat("/proc/%d" % parent).st_uid == os.stat(s.root).st_uid
+        assert s.interrupt() is not None
+        assert session_gone(s.proc.pid)
+    finally:
+        s.kill()
