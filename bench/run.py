@@ -106,8 +106,12 @@ def run_mpm(mpm, cases, args, live):
     samples = {srv.name: [] for srv in servers}
     for rnd in range(args.rounds):
         for srv in servers:
+            cpu0 = srv.cpu_seconds()
             res = wrk.measure(srv.url(), args.seconds, args.threads, args.connections)
-            status = "%.0f req/s p50 %s p99 %s" % (res.rps, fmt_us(res.p50), fmt_us(res.p99))
+            if res.requests:
+                res.cpu_us = (srv.cpu_seconds() - cpu0) * 1e6 / res.requests
+            status = "%.0f req/s p50 %s p99 %s, server CPU %s/req" % (
+                res.rps, fmt_us(res.p50), fmt_us(res.p99), fmt_us(res.cpu_us))
             if not res.valid:
                 status = "INVALID (%s)" % "; ".join(res.problems)
             print("  %-8s round %d  %-24s %s" % (mpm, rnd + 1, srv.name, status), file=sys.stderr,
@@ -131,16 +135,17 @@ def fmt_us(us):
 
 
 def summarise(samples):
-    """median req/s, p50, p99 over the valid rounds; None when a round was invalid."""
+    """median req/s, p50, p99, CPU/request over the rounds; None when a round was invalid."""
     if any(not r.valid for r in samples):
         return None
     return (statistics.median(r.rps for r in samples), statistics.median(r.p50 for r in samples),
-            statistics.median(r.p99 for r in samples))
+            statistics.median(r.p99 for r in samples),
+            statistics.median(r.cpu_us for r in samples))
 
 
 def table(results, baseline_name):
     head = ["MPM", "server", "app group", "req/s (median)", "req/s per round", "p50", "p99",
-            "vs static"]
+            "server CPU/req", "vs static"]
     head += ["ours / mod_wsgi"]
     if baseline_name:
         head += ["ours / ours@" + baseline_name]
@@ -153,7 +158,7 @@ def table(results, baseline_name):
             per_round = " ".join("%.0f" % r.rps if r.valid else "invalid" for r in samples[label])
             name = label.rsplit(" ", 1)[0] if group else label
             if s is None:
-                rows.append("| %s | %s | %s | INVALID | %s | | | | |" % (mpm, name, group or "-",
+                rows.append("| %s | %s | %s | INVALID | %s | | | | | |" % (mpm, name, group or "-",
                                                                        per_round)
                             + (" |" if baseline_name else ""))
                 continue
@@ -162,7 +167,7 @@ def table(results, baseline_name):
                 o = summ.get(other)
                 return "%.2f" % (s[0] / o[0]) if o else "-"
             cells = [mpm, name, group or "-", "%.0f" % s[0], per_round, fmt_us(s[1]),
-                     fmt_us(s[2]), ratio("static") if static and kind != "static" else "-"]
+                     fmt_us(s[2]), fmt_us(s[3]), ratio("static") if static and kind != "static" else "-"]
             cells.append(ratio("mod_wsgi " + group) if label.startswith("ours ") else "-")
             if baseline_name:
                 cells.append(ratio("ours@%s %s" % (baseline_name, group))

@@ -24,6 +24,7 @@ class Result:
         self.requests = requests
         self.problems = problems
         self.text = text
+        self.cpu_us = None      # server CPU time per request, filled in by the caller
 
     @property
     def valid(self):
