@@ -119,12 +119,14 @@ class Server:
     def url(self):
         return "http://127.0.0.1:%d%s" % (self.port, self.path)
 
-    def start(self, timeout=20):
+    def start(self, timeout=20, wrapper=(), single=False):
+        """Start apache2 (under ``wrapper``, e.g. valgrind; with ``single``, as ``-X``)."""
         self.out = open(os.path.join(self.root, "stdout.log"), "w")
+        cmd = list(wrapper) + [APACHE, "-f", self.conf] + (["-X"] if single else ["-DFOREGROUND"])
         # own session: a prefork parent signals its whole process group on shutdown, and Ctrl-C
         # in the terminal must reach us (we then stop the server by pid), not Apache directly
-        self.proc = subprocess.Popen([APACHE, "-f", self.conf, "-DFOREGROUND"], stdout=self.out,
-                                     stderr=subprocess.STDOUT, start_new_session=True)
+        self.proc = subprocess.Popen(cmd, stdout=self.out, stderr=subprocess.STDOUT,
+                                     start_new_session=True)
         deadline = time.time() + timeout
         while time.time() < deadline:
             if self.proc.poll() is not None:
