@@ -14,6 +14,7 @@ struct wx_interp {
     int index;                 /* 0 is the main interpreter */
     PyInterpreterState *interp;
     PyObject *module;          /* mod_wsgi_ext.runtime.embedded in that interpreter */
+    PyObject *handle;          /* its handle(), looked up once: the per-request entry point */
 };
 
 const char *wx_python_failure = "Python has not been started in this process";
@@ -108,6 +109,9 @@ static wx_interp *add_interp(const char *name, PyInterpreterState *is, PyObject 
     ip->name = apr_pstrdup(wx_ipool, name);
     ip->interp = is;
     ip->module = module;
+    ip->handle = PyObject_GetAttrString(module, "handle");
+    if (!ip->handle)
+        PyErr_Clear();         /* wx_interp_func looks it up per call then, and reports */
     ip->index = wx_ninterps;
     if (wx_ninterps == wx_interp_cap) {
         wx_interp_cap = wx_interp_cap ? 2 * wx_interp_cap : 8;
@@ -176,6 +180,10 @@ void wx_leave(wx_entered *st)
 
 PyObject *wx_interp_func(wx_interp *ip, const char *name)
 {
+    if (ip->handle && !strcmp(name, "handle")) {
+        Py_INCREF(ip->handle);
+        return ip->handle;
+    }
     return ip->module ? PyObject_GetAttrString(ip->module, name) : NULL;
 }
 
