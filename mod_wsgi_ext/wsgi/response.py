@@ -164,10 +164,14 @@ def log_exception(sink, what):
         sink.log(APLOG_ERR, line)
 
 
+def _what(script):
+    # formatted only when there is something to log: it is not free on every request
+    return "mod_wsgi_ext (pid=%d): exception in the WSGI application of script '%s'" % (
+        os.getpid(), script)
+
+
 def run(app, environ, sink, script="", error_override=False):
     resp = Response(sink, error_override)
-    what = "mod_wsgi_ext (pid=%d): exception in the WSGI application of script '%s'" % (
-        os.getpid(), script)
     result = None
     status = OK
     try:
@@ -205,18 +209,18 @@ def run(app, environ, sink, script="", error_override=False):
         sink.log(6, "mod_wsgi_ext: the client went away while the response to %s was being "
                     "written" % script)
     except BaseException:   # SystemExit from an application must not end the Apache child
-        log_exception(sink, what)
+        log_exception(sink, _what(script))
         if resp.sent and not resp.suppressed:
             sink.abort()
         else:
             status = HTTP_INTERNAL_SERVER_ERROR
-    _close_status = _close(result, sink, what)
+    _close_status = _close(result, sink, script)
     if _close_status and not resp.sent and status == OK:
         status = HTTP_INTERNAL_SERVER_ERROR
     return status
 
 
-def _close(result, sink, what):
+def _close(result, sink, script):
     close = getattr(result, "close", None)
     if close is None:
         return False
@@ -224,7 +228,7 @@ def _close(result, sink, what):
         close()
         return False
     except Exception:
-        log_exception(sink, what + " (in close())")
+        log_exception(sink, _what(script) + " (in close())")
         return True
 
 
