@@ -27,6 +27,7 @@ static const char *wx_python_path;      /* '\n' separated WSGIPythonPath */
 
 static __thread PyThreadState **wx_tls;  /* per thread: thread state per interpreter index */
 static __thread int wx_tls_n;
+static __thread int wx_main_kept;       /* this thread's main-interpreter thread state is kept */
 
 void wx_log_python_error(request_rec *r, server_rec *s, const char *what)
 {
@@ -155,6 +156,14 @@ wx_interp *wx_enter(const char *group, wx_entered *st, const char **err)
     wx_interp *ip;
     st->prev = NULL;
     st->gil = PyGILState_Ensure();
+    if (!wx_main_kept) {
+        /* On a thread Python did not start (event/worker MPM), PyGILState_Ensure makes a thread
+         * state that the matching Release deletes: threading.local() data would be lost after
+         * every request (mod_wsgi keeps it) and each request would pay for a new thread state.
+         * One Ensure that is never released keeps it for the life of the thread. */
+        PyGILState_Ensure();
+        wx_main_kept = 1;
+    }
     ip = apr_hash_get(wx_interps, group, APR_HASH_KEY_STRING);
     if (!ip && !(ip = create_sub(group, err))) {
         PyGILState_Release(st->gil);
