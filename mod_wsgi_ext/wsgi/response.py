@@ -24,6 +24,13 @@ _STATUS = re.compile(r"([1-9][0-9]{2}) ([^\x00-\x1f\x7f]*)\Z")
 _TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+\Z")
 _BAD_VALUE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 
+# Status lines and header names already found valid (applications send the same few on every
+# request; the regular expressions cost about 2000 instructions each).  Bounded: both come from
+# applications, which may build them from request data.
+_valid_status = {}      # status line -> code
+_valid_names = {}       # header name -> whether it is Content-Length
+_VALID_MAX = 256
+
 
 class ClientGone(Exception):
     """The client connection went away while the response was being written."""
@@ -85,9 +92,14 @@ class Response:
             raise RuntimeError("start_response() was already called; a second call needs exc_info")
         if type(status) is not str:
             raise TypeError("status must be str, not %s" % type(status).__name__)
-        m = _STATUS.match(status)
-        if not m:
-            raise ValueError("invalid status line %r: want 'NNN Reason'" % status)
+        code = _valid_status.get(status)
+        if code is None:
+            m = _STATUS.match(status)
+            if not m:
+                raise ValueError("invalid status line %r: want 'NNN Reason'" % status)
+            code = int(m.group(1))
+            if len(_valid_status) < _VALID_MAX:
+                _valid_status[status] = code
         if type(headers) is not list:
             raise TypeError("response headers must be a list, not %s" % type(headers).__name__)
         length = None
@@ -97,11 +109,16 @@ class Response:
             name, value = item
             if type(name) is not str or type(value) is not str:
                 raise TypeError("response header name and value must be str: %r" % (item,))
-            if not _TOKEN.match(name):
-                raise ValueError("invalid response header name %r" % name)
+            is_length = _valid_names.get(name)
+            if is_length is None:
+                if not _TOKEN.match(name):
+                    raise ValueError("invalid response header name %r" % name)
+                is_length = name.lower() == "content-length"
+                if len(_valid_names) < _VALID_MAX:
+                    _valid_names[name] = is_length
             if _BAD_VALUE.search(value):
                 raise ValueError("response header %r holds a control character (CR/LF?)" % name)
-            if name.lower() == "content-length":
+            if is_length:
                 try:
                     length = int(value)
                     if length < 0:
@@ -109,7 +126,7 @@ class Response:
                 except ValueError:
                     raise ValueError("invalid Content-Length %r" % value) from None
         self.status = status
-        self.code = int(m.group(1))
+        self.code = code
         self.headers = headers
         self.length = length
         return self.write
