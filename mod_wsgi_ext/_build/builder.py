@@ -107,9 +107,9 @@ def make_ffi():
                             "-Werror=incompatible-pointer-types", "-Wno-unused-function"],
         extra_link_args=["-Wl,-rpath," + libdir] if libdir else [],
         py_limited_api=False,
-        # the C is #included into one generated file whose text rarely changes: name the real
-        # sources so that an edit to any of them rebuilds the module
-        depends=sorted(os.path.join(d, f) for d in (CSRC, gen) for f in os.listdir(d)
+        # the generated _ext.c only #includes these, so without them setuptools sees an unchanged
+        # source and an up-to-date build/ and silently keeps the old module
+        depends=sorted(os.path.join(d, f) for d in (CSRC, CDEFS, gen) for f in os.listdir(d)
                        if f.endswith((".c", ".h"))),
     )
     ffi.embedding_init_code(_read(os.path.join(HERE, "init_code.py")))

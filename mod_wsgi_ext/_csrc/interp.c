@@ -15,6 +15,7 @@ struct wx_interp {
     int index;                 /* 0 is the main interpreter */
     PyInterpreterState *interp;
     PyObject *module;          /* mod_wsgi_ext.runtime.embedded in that interpreter */
+    PyObject *handle;          /* its handle(), looked up once: the per-request entry point */
 };
 
 const char *wx_python_failure = "Python has not been started in this process";
@@ -28,6 +29,7 @@ static const char *wx_python_path;      /* '\n' separated WSGIPythonPath */
 static __thread PyThreadState **wx_tls;  /* per thread: thread state per interpreter index */
 static __thread int wx_tls_n;
 static __thread int wx_depth;            /* this thread is between wx_enter and wx_leave */
+static __thread int wx_main_kept;       /* this thread's main-interpreter thread state is kept */
 
 void wx_log_python_error(request_rec *r, server_rec *s, const char *what)
 {
@@ -110,6 +112,9 @@ static wx_interp *add_interp(const char *name, PyInterpreterState *is, PyObject 
     ip->name = apr_pstrdup(wx_ipool, name);
     ip->interp = is;
     ip->module = module;
+    ip->handle = PyObject_GetAttrString(module, "handle");
+    if (!ip->handle)
+        PyErr_Clear();         /* wx_interp_func looks it up per call then, and reports */
     ip->index = wx_ninterps;
     if (wx_ninterps == wx_interp_cap) {
         wx_interp_cap = wx_interp_cap ? 2 * wx_interp_cap : 8;
@@ -153,6 +158,14 @@ wx_interp *wx_enter(const char *group, wx_entered *st, const char **err)
     wx_interp *ip;
     st->prev = NULL;
     st->gil = PyGILState_Ensure();
+    if (!wx_main_kept) {
+        /* On a thread Python did not start (event/worker MPM), PyGILState_Ensure makes a thread
+         * state that the matching Release deletes: threading.local() data would be lost after
+         * every request (mod_wsgi keeps it) and each request would pay for a new thread state.
+         * One Ensure that is never released keeps it for the life of the thread. */
+        PyGILState_Ensure();
+        wx_main_kept = 1;
+    }
     ip = apr_hash_get(wx_interps, group, APR_HASH_KEY_STRING);
     if (!ip && !(ip = create_sub(group, err))) {
         PyGILState_Release(st->gil);
@@ -180,6 +193,10 @@ void wx_leave(wx_entered *st)
 
 PyObject *wx_interp_func(wx_interp *ip, const char *name)
 {
+    if (ip->handle && !strcmp(name, "handle")) {
+        Py_INCREF(ip->handle);
+        return ip->handle;
+    }
     return ip->module ? PyObject_GetAttrString(ip->module, name) : NULL;
 }
 

@@ -471,9 +471,12 @@ static int wx_handler(request_rec *r)
     if (func) {
         const char *proxies = dc->sv[WX_DS_TRUSTED_PROXIES];
         const char *headers = dc->sv[WX_DS_TRUSTED_PROXY_HEADERS];
-        res = PyObject_CallFunction(func, "OOssiiss", req, env, script, callable, reloading,
+        /* the script's mtime (µs) as Apache just found it, so that the loader need not stat it */
+        long long mtime = !handler_script && r->finfo.filetype == APR_REG
+                          && (r->finfo.valid & APR_FINFO_MTIME) ? (long long)r->finfo.mtime : -1;
+        res = PyObject_CallFunction(func, "OOssiissL", req, env, script, callable, reloading,
                                     dc->iv[WX_DS_ERROR_OVERRIDE] == 1, headers ? headers : "",
-                                    proxies ? proxies : "");
+                                    proxies ? proxies : "", mtime);
         Py_DECREF(func);
     }
     if (!res) {

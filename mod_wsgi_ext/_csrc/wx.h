@@ -119,7 +119,7 @@ extern const char *wx_python_failure;   /* why Python is not available in this p
 void wx_start_python(apr_pool_t *p, server_rec *s);
 wx_interp *wx_enter(const char *group, wx_entered *st, const char **err);
 void wx_leave(wx_entered *st);
-PyObject *wx_interp_func(wx_interp *ip, const char *name);  /* borrowed */
+PyObject *wx_interp_func(wx_interp *ip, const char *name);  /* new reference */
 void wx_preload_scripts(apr_pool_t *p, server_rec *s);
 void wx_log_python_error(request_rec *r, server_rec *s, const char *what);
 

@@ -27,6 +27,10 @@ APLOG_ERR = 3
 
 _STATUS = re.compile(r"([1-9][0-9]{2}) ([\t\x20-\x7e\x80-\xff]*)\Z")
 _TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+\Z")
+# status lines and header names already found valid (bounded: they come from applications)
+_VALID_MAX = 256
+_valid_status = {}
+_valid_names = set()
 _BAD_VALUE = re.compile(r"[^\t\x20-\x7e\x80-\xff]")
 _BYTES = (bytes, bytearray, memoryview)
 
@@ -93,10 +97,15 @@ class Response:
             raise RuntimeError("start_response() was already called; a second call needs exc_info")
         if type(status) is not str:
             raise TypeError("status must be str, not %s" % type(status).__name__)
-        m = _STATUS.match(status)
-        if not m:
-            raise ValueError("invalid status %r: want 'NNN Reason' (latin-1, no control "
-                             "characters)" % status)
+        code = _valid_status.get(status)
+        if code is None:
+            m = _STATUS.match(status)
+            if not m:
+                raise ValueError("invalid status %r: want 'NNN Reason' (latin-1, no control "
+                                 "characters)" % status)
+            code = int(m.group(1))
+            if len(_valid_status) < _VALID_MAX:
+                _valid_status[status] = code
         if type(headers) is not list:
             raise TypeError("response headers must be a list, not %s" % type(headers).__name__)
         length = None
@@ -106,8 +115,11 @@ class Response:
             name, value = item
             if type(name) is not str or type(value) is not str:
                 raise TypeError("response header name and value must be str: %r" % (item,))
-            if not _TOKEN.match(name):
-                raise ValueError("invalid response header name %r" % name)
+            if name not in _valid_names:
+                if not _TOKEN.match(name):
+                    raise ValueError("invalid response header name %r" % name)
+                if len(_valid_names) < _VALID_MAX:
+                    _valid_names.add(name)
             if _BAD_VALUE.search(value):
                 raise ValueError("response header %r: the value %r holds a control character "
                                  "(CR/LF?) or is not latin-1" % (name, value))
@@ -119,7 +131,7 @@ class Response:
                 except ValueError:
                     raise ValueError("invalid Content-Length %r" % value) from None
         self.status = status
-        self.code = int(m.group(1))
+        self.code = code
         self.headers = headers
         self.length = length
         return self.write
@@ -213,8 +225,6 @@ def _write_iterable(resp, result):
 
 def run(app, environ, sink, script="", error_override=False):
     resp = Response(sink, error_override)
-    what = "mod_wsgi_ext (pid=%d): exception in the WSGI application of script '%s'" % (
-        os.getpid(), script)
     result = None
     status = OK
     try:
@@ -236,17 +246,23 @@ def run(app, environ, sink, script="", error_override=False):
         sink.log(6, "mod_wsgi_ext: the client went away while the response to %s was being "
                     "written" % script)
     except BaseException:   # SystemExit from an application must not end the Apache child
-        log_exception(sink, what)
+        log_exception(sink, _what(script))
         if resp.sent and not resp.suppressed:
             sink.abort()
         else:
             status = HTTP_INTERNAL_SERVER_ERROR
-    if _close(result, sink, what) and not resp.sent and status == OK:
+    if _close(result, sink, script) and not resp.sent and status == OK:
         status = HTTP_INTERNAL_SERVER_ERROR
     return status
 
 
-def _close(result, sink, what):
+def _what(script):
+    # formatted only when there is something to log: it is not free on every request
+    return "mod_wsgi_ext (pid=%d): exception in the WSGI application of script '%s'" % (
+        os.getpid(), script)
+
+
+def _close(result, sink, script):
     """Call the iterable's close(); True when it raised (the traceback is logged)."""
     try:
         close = getattr(result, "close", None)
@@ -255,7 +271,7 @@ def _close(result, sink, what):
         close()
         return False
     except Exception:
-        log_exception(sink, what + " (in close())")
+        log_exception(sink, _what(script) + " (in close())")
         return True
 
 

@@ -1,0 +1,151 @@
+"""Where a hello-world request spends its instructions: callgrind on a single-process Apache.
+
+    $VENV/bin/python bench/profile.py --kind ours --group GLOBAL      # or mod_wsgi, static
+
+Starts one benchmark server (bench/server.py) as ``apache2 -X`` under
+``valgrind --tool=callgrind --instr-atstart=no``, sends ``--warm`` requests, switches
+instrumentation on, sends ``--requests`` keep-alive requests (each checked for 200 and the body),
+dumps, and prints instructions per request with the top functions (self and inclusive), per
+request.  Instruction counts do not depend on other load on the machine, so before/after
+comparisons of small changes are meaningful here where req/s would be noise.  The server is
+stopped by pid on the way out, Ctrl-C included.
+"""
+
+import argparse
+import glob
+import http.client
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+import run  # noqa: E402
+import server as srvmod  # noqa: E402
+
+
+def requests(port, path, n):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    try:
+        for _ in range(n):
+            conn.request("GET", path)
+            resp = conn.getresponse()
+            body = resp.read()
+            if resp.status != 200 or body != srvmod.BODY:
+                raise RuntimeError("bad answer: %s %r" % (resp.status, body[:200]))
+    finally:
+        conn.close()
+
+
+# valgrind's gdbserver (behind callgrind_control) cannot follow a process that switches user,
+# so when we are root the whole -X server runs as www-data from the start.
+AS_USER = ["setpriv", "--reuid=www-data", "--regid=www-data", "--init-groups"] \
+    if os.geteuid() == 0 else []
+
+
+def control(pid, *args):
+    proc = subprocess.Popen(AS_USER + ["callgrind_control"] + list(args) + [str(pid)],
+                            stdout=subprocess.DEVNULL, start_new_session=True)
+    try:
+        if proc.wait(timeout=120):
+            raise RuntimeError("callgrind_control %s failed" % " ".join(args))
+    except BaseException:
+        os.killpg(proc.pid, signal.SIGKILL)   # its own session: it and its vgdb
+        proc.wait()
+        raise
+
+
+def annotate(path, n, top, inclusive):
+    out = subprocess.check_output(["callgrind_annotate", "--inclusive=%s" % (
+        "yes" if inclusive else "no"), "--threshold=100", path], text=True)
+    total = None
+    rows = []
+    for line in out.splitlines():
+        m = re.match(r"\s*([\d,]+)(?: \([^)]*\))?\s+PROGRAM TOTALS", line)
+        if m:
+            total = int(m.group(1).replace(",", ""))
+            continue
+        m = re.match(r"\s*([\d,]+)(?: \([^)]*\))?\s+(\S.*)$", line)
+        if m and total is not None and len(rows) < top:
+            rows.append((int(m.group(1).replace(",", "")), m.group(2)))
+    return total, rows
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--kind", choices=["ours", "mod_wsgi", "static"], default="ours")
+    ap.add_argument("--group", choices=list(run.GROUPS), default="GLOBAL")
+    ap.add_argument("--mpm", choices=["prefork", "event"], default="prefork")
+    ap.add_argument("--requests", type=int, default=2000)
+    ap.add_argument("--warm", type=int, default=200)
+    ap.add_argument("--top", type=int, default=40)
+    ap.add_argument("--python", default=sys.executable,
+                    help="venv python whose mod_wsgi_ext to load (default: this one)")
+    ap.add_argument("--no-build", action="store_true")
+    ap.add_argument("--keep", metavar="DIR", help="copy the callgrind output here")
+    args = ap.parse_args(argv)
+
+    def interrupted(signum, frame):
+        raise KeyboardInterrupt
+    signal.signal(signal.SIGTERM, interrupted)
+
+    if args.kind == "ours" and not args.no_build and args.python == sys.executable:
+        run.build(sys.executable, run.ROOT)
+    load = {"ours": lambda: srvmod.mod_wsgi_ext_load(args.python),
+            "mod_wsgi": lambda: srvmod.mod_wsgi_load(sys.executable),
+            "static": lambda: ""}[args.kind]()
+    outdir = tempfile.mkdtemp(prefix="wx-callgrind-")
+    os.chmod(outdir, 0o1777)   # the -X process writes its dump after switching to www-data
+    srv = srvmod.Server("%s %s" % (args.kind, args.group), args.kind, args.mpm,
+                        run.GROUPS[args.group], load)
+    try:
+        if AS_USER:
+            for dirpath, _dirs, files in os.walk(srv.root):
+                shutil.chown(dirpath, "www-data", "www-data")
+                for fn in files:
+                    shutil.chown(os.path.join(dirpath, fn), "www-data", "www-data")
+        srv.start(timeout=180, single=True, wrapper=AS_USER + [
+            "valgrind", "--tool=callgrind", "--instr-atstart=no", "--trace-children=no",
+            "--callgrind-out-file=%s/cg.out" % outdir])
+        requests(srv.port, srv.path, args.warm)
+        pid = srv.proc.pid
+        control(pid, "-i", "on")
+        t0 = time.time()
+        requests(srv.port, srv.path, args.requests)
+        elapsed = time.time() - t0
+        control(pid, "-d")
+        dumps = sorted(glob.glob(os.path.join(outdir, "cg.out*")))
+        if not dumps:
+            raise RuntimeError("no callgrind dump in %s:\n%s" % (outdir, srv.log()))
+        path = dumps[-1]
+        if args.keep:
+            shutil.copy(path, args.keep)
+        total, selfrows = annotate(path, args.requests, args.top, False)
+        _, incrows = annotate(path, args.requests, args.top, True)
+        n = args.requests
+        print("# callgrind: %s, %s, %s; %d requests (%.1f s under valgrind)\n"
+              % (args.kind, args.group, args.mpm, n, elapsed))
+        print("instructions per request: %.0f\n" % (total / n))
+        for title, rows in (("self", selfrows), ("inclusive", incrows)):
+            print("## top functions, %s instructions per request\n" % title)
+            for ir, name in rows:
+                print("%10.0f  %5.1f%%  %s" % (ir / n, 100.0 * ir / total, name[:140]))
+            print()
+        return 0
+    except KeyboardInterrupt:
+        print("interrupted; stopping the server", file=sys.stderr)
+        return 130
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        srv.cleanup()
+        shutil.rmtree(outdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
