@@ -488,6 +488,8 @@ static int wx_access_checker(request_rec *r)
     call_end(&c);
     if (allow < 0)
         return DECLINED;
+    if (allow == 2)     /* allow_access raised: its traceback is logged */
+        return HTTP_INTERNAL_SERVER_ERROR;
     if (allow > 0)
         return OK;
     if (ap_satisfies(r) != SATISFY_ANY || !ap_some_auth_required(r))

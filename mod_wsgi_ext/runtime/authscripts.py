@@ -27,9 +27,10 @@ APLOG_ERR = 3
 
 # authn_status and authz_status of Apache's mod_auth.h (auth.c checks these at compile time)
 AUTH_DENIED, AUTH_GRANTED, AUTH_USER_FOUND, AUTH_USER_NOT_FOUND, AUTH_GENERAL_ERROR = range(5)
-AUTHZ_DENIED, AUTHZ_GRANTED = 0, 1
+AUTHZ_DENIED, AUTHZ_GRANTED, AUTHZ_GENERAL_ERROR = 0, 1, 3
 
-ALLOW, FORBID, NO_OPINION = 1, 0, -1
+# allow_access answers; ERROR (an exception in the script) becomes a 500
+ALLOW, FORBID, NO_OPINION, ERROR = 1, 0, -1, 2
 
 
 def _log_lines(auth, first, detail=""):
@@ -145,8 +146,8 @@ def get_realm_hash(auth, environ, script, reloading, group, user, realm):
 
 
 def _groups(auth, script, result):
-    """The user's group names as bytes, or None when the answer is unusable (logged).  As in
-    mod_wsgi, an exception raised while iterating keeps the names read before it."""
+    """The user's group names as bytes, None when the answer is unusable, or the exception
+    raised while iterating it (both logged)."""
     try:
         iterator = iter(result)
     except TypeError:
@@ -159,9 +160,9 @@ def _groups(auth, script, result):
             item = next(iterator)
         except StopIteration:
             return names
-        except BaseException:
+        except BaseException as exc:
             _log_exception(auth, script)
-            return names
+            return exc
         if isinstance(item, str):
             try:
                 item = item.encode("latin-1")
@@ -183,8 +184,10 @@ def groups_for_user(auth, environ, script, reloading, group, user, required):
         return AUTHZ_DENIED, None
     ok, result = _call(auth, _environ(auth, environ), script, func, user)
     if not ok:
-        return AUTHZ_DENIED, None
+        return AUTHZ_GENERAL_ERROR, None      # an exception is a 500 (mod_wsgi: denied)
     names = _groups(auth, script, result)
+    if isinstance(names, BaseException):
+        return AUTHZ_GENERAL_ERROR, None
     if names is None:
         return AUTHZ_DENIED, None
     uri = environ.get("REQUEST_URI", "")
@@ -206,7 +209,7 @@ def allow_access(auth, environ, script, reloading, group, host):
         return FORBID, None
     ok, result = _call(auth, _environ(auth, environ), script, func, host)
     if not ok:
-        return FORBID, None
+        return ERROR, None                    # an exception is a 500 (mod_wsgi: forbidden)
     if result is None:
         return NO_OPINION, None
     if result is True:

@@ -115,11 +115,14 @@ def prepare(srv):
     return srv
 
 
-Row = namedtuple("Row", "name path auth expect")
+Row = namedtuple("Row", "name path auth expect ours why")
 
 
-def R(name, path, auth=None, expect=200):
-    return Row(name, path, auth, expect)
+def R(name, path, auth=None, expect=200, ours=None, why=None):
+    """A scenario: mod_wsgi answers `expect`; so do we, unless `ours` (with the reason `why`)
+    records an intentional difference."""
+    assert (ours is None) == (why is None)
+    return Row(name, path, auth, expect, ours, why)
 
 
 def basic(user, password="secret"):

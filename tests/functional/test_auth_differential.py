@@ -16,6 +16,12 @@ from functional import authconf
 from functional.authconf import R, basic, digest, form
 from functional.server import Apache
 
+# The one intentional difference: an exception raised by groups_for_user or allow_access (also
+# while iterating the groups) is a 500 with the traceback in the log, as the auth-scripts issue
+# asks ("An exception is a 500"), where mod_wsgi 6 answers as if the user were denied (401) or
+# the client forbidden (403); check_password and get_realm_hash raising is a 500 in both.
+EXCEPTION_IS_500 = "an exception in the script is a server error, not a denial"
+
 TABLE = [
     # Basic: check_password's answers
     R("basic-no-credentials", "/basic", None, 401),
@@ -53,9 +59,11 @@ TABLE = [
     R("group-not-iterable", "/group", basic("dave"), 401),
     R("group-item-not-str", "/group", basic("erin"), 401),
     R("group-item-not-latin1", "/group", basic("frank"), 401),
-    R("group-exception", "/group", basic("gina"), 401),
+    R("group-exception", "/group", basic("gina"), 401,
+      ours=500, why=EXCEPTION_IS_500),
     R("group-generator-other-case", "/group", basic("hank"), 200),
-    R("group-iterator-fails-after-match", "/group", basic("judy"), 200),
+    R("group-iterator-fails-after-match", "/group", basic("judy"), 200,
+      ours=500, why=EXCEPTION_IS_500),
     R("group-of-renamed-user", "/group", basic("rename"), 200),
     R("group-wrong-password", "/group", basic("alice", "wrong"), 401),
     R("group-not-member", "/group", basic("ivan"), 401),
@@ -85,7 +93,7 @@ TABLE = [
     R("access-none", "/access?none", None, 200),
     R("access-int", "/access?number", None, 403),
     R("access-str", "/access?str", None, 403),
-    R("access-exception", "/access?boom", None, 403),
+    R("access-exception", "/access?boom", None, 403, ours=500, why=EXCEPTION_IS_500),
     R("access-host-argument", "/access?host", None, 200),
     # access script with authentication, Satisfy All (the default) and Satisfy Any
     R("access-all-true-no-credentials", "/access-all?true", None, 401),
@@ -151,13 +159,17 @@ def test_table_rows_are_distinct_and_counted():
     names = [row.name for row in TABLE]
     assert len(names) == len(set(names))     # results are looked up by name
     assert len(TABLE) == 91                  # docs/auth.md quotes this number
+    assert len([row for row in TABLE if row.ours is not None]) == 3
 
 
 @pytest.mark.parametrize("row", TABLE, ids=[row.name for row in TABLE])
 def test_same_answer_as_mod_wsgi(results, row):
     theirs, ours = results["mod_wsgi"][row.name], results["mod_wsgi_ext"][row.name]
-    assert ours == theirs
     assert theirs[0] == row.expect, "mod_wsgi itself answered %s" % theirs[0]
+    if row.ours is not None:
+        assert ours[0] == row.ours, row.why
+        return
+    assert ours == theirs
     if row.expect == 401 and row.auth and row.auth[0] != "form":
         assert ours[1], "a 401 must carry a challenge"
 

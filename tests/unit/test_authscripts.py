@@ -119,29 +119,30 @@ def test_get_realm_hash_answers(call, answer, expect):
     ("[1]", [b"staff"], False),
     ("['\\u0100']", [b"staff"], False),
     ("'sa'", [b"s"], True),                      # a str is an iterable of one-letter names
-    ("lambda: 1 / 0", [b"staff"], False),
+    ("lambda: 1 / 0", [b"staff"], None),         # an exception: a 500 (general error)
 ])
 def test_groups_for_user_answers(call, answer, required, granted):
     result, auth, _ = call("groups_for_user", answer, "alice", required)
-    assert result == ((a.AUTHZ_GRANTED if granted else a.AUTHZ_DENIED), None)
+    expect = {True: a.AUTHZ_GRANTED, False: a.AUTHZ_DENIED, None: a.AUTHZ_GENERAL_ERROR}[granted]
+    assert result == (expect, None)
     if not granted:
         assert auth.lines
 
 
-def test_groups_read_before_an_iterator_fails_still_count(tmp_path):
+def test_an_iterator_that_fails_is_an_error_even_after_a_match(tmp_path):
     path = tmp_path / "gen.py"
     path.write_text("def groups_for_user(environ, user):\n"
                     "    yield 'staff'\n"
                     "    raise RuntimeError('iterator failed')\n")
     auth = FakeAuth()
     result = a.groups_for_user(auth, {}, str(path), True, "", "alice", [b"staff"])
-    assert result == (a.AUTHZ_GRANTED, None)
+    assert result == (a.AUTHZ_GENERAL_ERROR, None)
     assert "RuntimeError: iterator failed" in auth.text
 
 
 @pytest.mark.parametrize("answer, expect", [
     ("True", a.ALLOW), ("False", a.FORBID), ("None", a.NO_OPINION),
-    ("1", a.FORBID), ("'yes'", a.FORBID), ("lambda: 1 / 0", a.FORBID),
+    ("1", a.FORBID), ("'yes'", a.FORBID), ("lambda: 1 / 0", a.ERROR),
 ])
 def test_allow_access_answers(call, answer, expect):
     result, _, _ = call("allow_access", answer, "127.0.0.1")
