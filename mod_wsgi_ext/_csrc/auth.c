@@ -274,7 +274,7 @@ static int call_begin(wx_auth_call *c, request_rec *r, const wx_mount *script, i
                       "the variable is not set for this request", directive, script->path, spec);
         return -1;
     }
-    if (!wx_enter(c->group, &c->st, &err)) {
+    if (!wx_enter(c->group, &c->st, r->pool, &err)) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "mod_wsgi_ext: cannot run the %s '%s': %s",
                       directive, script->path, err ? err : "cannot enter the interpreter");
         return -1;

@@ -460,7 +460,7 @@ static int wx_handler(request_rec *r)
                   : dc->sv[WX_DS_APPLICATION_GROUP];
     agroup = wx_resolve_app_group(r, agroup_spec, script_name);
 
-    ip = wx_enter(agroup, &st, &err);
+    ip = wx_enter(agroup, &st, r->pool, &err);
     if (!ip)
         return fail(r, HTTP_INTERNAL_SERVER_ERROR, err ? err : "cannot enter the interpreter");
 
