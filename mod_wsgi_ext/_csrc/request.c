@@ -264,8 +264,13 @@ PyTypeObject wx_RequestType = {
     .tp_getset = req_getset,
 };
 
+/* what the MPM says about this child; it does not change while the child runs */
+static int wx_mpm_threaded, wx_mpm_max_daemons;
+
 int wx_request_type_ready(void)
 {
+    ap_mpm_query(AP_MPMQ_IS_THREADED, &wx_mpm_threaded);
+    ap_mpm_query(AP_MPMQ_MAX_DAEMONS, &wx_mpm_max_daemons);
     return PyType_Ready(&wx_RequestType);
 }
 
@@ -306,7 +311,7 @@ PyObject *wx_build_environ(request_rec *r, const char *script_name_override,
     PyObject *env = PyDict_New();
     const apr_array_header_t *arr;
     const apr_table_entry_t *e;
-    int i, threaded = 0, max_daemons = 0;
+    int i;
     const char *script_name;
     if (!env)
         return NULL;
@@ -343,8 +348,6 @@ PyObject *wx_build_environ(request_rec *r, const char *script_name_override,
         || set_str(env, "PATH_INFO", r->path_info ? r->path_info : "") < 0)
         goto fail;
 
-    ap_mpm_query(AP_MPMQ_IS_THREADED, &threaded);
-    ap_mpm_query(AP_MPMQ_MAX_DAEMONS, &max_daemons);
     if (!wx_static_version) {
         wx_static_version = Py_BuildValue("(ii)", 1, 0);
         wx_apache_version = Py_BuildValue("(iii)", AP_SERVER_MAJORVERSION_NUMBER,
@@ -354,8 +357,9 @@ PyObject *wx_build_environ(request_rec *r, const char *script_name_override,
     if (PyDict_SetItemString(env, "wsgi.version", wx_static_version) < 0
         || set_str(env, "wsgi.url_scheme", ap_http_scheme(r)) < 0
         || PyDict_SetItemString(env, "wsgi.multithread",
-                                threaded != AP_MPMQ_NOT_SUPPORTED ? Py_True : Py_False) < 0
-        || PyDict_SetItemString(env, "wsgi.multiprocess", max_daemons != 1 ? Py_True : Py_False) < 0
+                                wx_mpm_threaded != AP_MPMQ_NOT_SUPPORTED ? Py_True : Py_False) < 0
+        || PyDict_SetItemString(env, "wsgi.multiprocess",
+                                wx_mpm_max_daemons != 1 ? Py_True : Py_False) < 0
         || PyDict_SetItemString(env, "wsgi.run_once", Py_False) < 0
         || PyDict_SetItemString(env, "wsgi.input_terminated", Py_True) < 0
         || set_str(env, "mod_wsgi.process_group", process_group) < 0
