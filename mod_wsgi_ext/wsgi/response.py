@@ -28,6 +28,7 @@ APLOG_ERR = 3
 _STATUS = re.compile(r"([1-9][0-9]{2}) ([\t\x20-\x7e\x80-\xff]*)\Z")
 _TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+\Z")
 _BAD_VALUE = re.compile(r"[^\t\x20-\x7e\x80-\xff]")
+_LENGTH = re.compile(r"[ \t]*[0-9]+[ \t]*\Z")     # what Apache reads as the same number
 _BYTES = (bytes, bytearray, memoryview)
 
 
@@ -112,12 +113,11 @@ class Response:
                 raise ValueError("response header %r: the value %r holds a control character "
                                  "(CR/LF?) or is not latin-1" % (name, value))
             if name.lower() == "content-length":
-                try:
-                    length = int(value)
-                    if length < 0:
-                        raise ValueError
-                except ValueError:
-                    raise ValueError("invalid Content-Length %r" % value) from None
+                # digits only: int() also takes "1_000" or "+5", which Apache would read as 1
+                # and 5, and the body sent would not be the length declared
+                if not _LENGTH.match(value):
+                    raise ValueError("invalid Content-Length %r" % value)
+                length = int(value)
         self.status = status
         self.code = int(m.group(1))
         self.headers = headers
@@ -254,7 +254,7 @@ def _close(result, sink, what):
             return False
         close()
         return False
-    except Exception:
+    except BaseException:   # as in run(): SystemExit from close() must not reach the C handler
         log_exception(sink, what + " (in close())")
         return True
 
