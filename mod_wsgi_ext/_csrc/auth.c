@@ -45,11 +45,12 @@ static PyObject *auth_ended(void)
 static PyObject *auth_log(PyObject *self, PyObject *args)
 {
     int level;
-    const char *text;
+    PyObject *text;
     AUTHREQ(self);
-    if (!PyArg_ParseTuple(args, "is", &level, &text))
+    if (!(text = wx_log_args(args, &level)))
         return NULL;
-    ap_log_rerror(APLOG_MARK, level, 0, r, "%s", text);
+    ap_log_rerror(APLOG_MARK, level, 0, r, "%s", PyBytes_AS_STRING(text));
+    Py_DECREF(text);
     Py_RETURN_NONE;
 }
 

@@ -52,12 +52,15 @@ void wx_log_python_error(request_rec *r, server_rec *s, const char *what)
         lines = PyObject_CallMethod(mod, "format_exception", "OOO", type ? type : Py_None,
                                     value ? value : Py_None, tb ? tb : Py_None);
     if (lines) {
-        PyObject *empty = PyUnicode_FromString("");
-        text = empty ? PyUnicode_Join(empty, lines) : NULL;
+        PyObject *empty = PyUnicode_FromString(""), *joined;
+        joined = empty ? PyUnicode_Join(empty, lines) : NULL;
+        /* bytes, with lone surrogates (undecodable file names) escaped rather than failing */
+        text = joined ? PyUnicode_AsEncodedString(joined, "utf-8", "backslashreplace") : NULL;
         Py_XDECREF(empty);
+        Py_XDECREF(joined);
     }
     {
-        const char *t = text ? PyUnicode_AsUTF8(text) : NULL;
+        const char *t = text ? PyBytes_AS_STRING(text) : NULL;
         char *copy = strdup(t ? t : "(no traceback available)"), *line, *state;
         if (r)
             ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "%s", what);
@@ -323,8 +326,13 @@ static const char *boot_failure(apr_pool_t *p)
     const char *why = "its initialisation code failed (see the report printed on stderr)";
     const char *prefix = "?";
     PyObject *mod, *sysprefix = PySys_GetObject("prefix");   /* borrowed */
-    if (sysprefix && PyUnicode_Check(sysprefix))
-        prefix = apr_pstrdup(p, PyUnicode_AsUTF8(sysprefix));
+    if (sysprefix && PyUnicode_Check(sysprefix)) {
+        const char *t = PyUnicode_AsUTF8(sysprefix);
+        if (t)
+            prefix = apr_pstrdup(p, t);
+        else
+            PyErr_Clear();
+    }
     mod = PyImport_ImportModule("_cffi_backend");
     if (mod) {
         Py_DECREF(mod);

@@ -489,6 +489,11 @@ static int wx_handler(request_rec *r)
         }
         Py_DECREF(res);
     }
+    if (status != OK && req && wx_request_end_broken(req)) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "mod_wsgi_ext: the response to %s was under "
+                      "way; ended as broken instead of answering %d", script, status);
+        status = OK;
+    }
     if (req) {
         wx_request_invalidate(req);
         Py_DECREF(req);

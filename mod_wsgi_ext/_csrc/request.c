@@ -16,6 +16,7 @@ typedef struct {
     apr_bucket_brigade *bb;
     int read_eof;
     int started;
+    int ended;      /* abort() sent the end of the response: nothing more may follow it */
 } wx_RequestObject;
 
 static PyObject *ended(void)
@@ -149,7 +150,7 @@ static PyObject *req_write(PyObject *self, PyObject *args)
     REQ(self);
     if (!PyArg_ParseTuple(args, "y*|p", &data, &flush))
         return NULL;
-    if (r->connection->aborted) {
+    if (r->connection->aborted || o->ended) {
         PyBuffer_Release(&data);
         Py_RETURN_FALSE;
     }
@@ -173,6 +174,8 @@ static PyObject *req_sendfile(PyObject *self, PyObject *args)
     REQ(self);
     if (!PyArg_ParseTuple(args, "iLL", &fd, &offset, &length))
         return NULL;
+    if (o->ended)
+        Py_RETURN_FALSE;
     osf = fd;
     if (apr_os_file_put(&f, &osf, APR_FOPEN_READ | APR_FOPEN_SENDFILE_ENABLED, r->pool)
         != APR_SUCCESS) {
@@ -190,6 +193,9 @@ static PyObject *req_abort(PyObject *self, PyObject *noargs)
     wx_RequestObject *o = (wx_RequestObject *)self;
     conn_rec *c;
     REQ(self);
+    if (o->ended)
+        Py_RETURN_FALSE;
+    o->ended = 1;
     c = r->connection;
     /* A response already under way cannot become an error page: end it as broken, so that the
      * chunked encoding gets no last chunk and the connection closes (the client sees a cut
@@ -203,14 +209,27 @@ static PyObject *req_abort(PyObject *self, PyObject *noargs)
     return pass_brigade(o, r);
 }
 
+/* The arguments of a log(level, text) call: the text as UTF-8 bytes whatever it holds (lone
+ * surrogates backslash-escaped; logging stops at a NUL), so that logging a traceback or a line of
+ * wsgi.errors never raises.  NULL with an exception for arguments of the wrong type only. */
+PyObject *wx_log_args(PyObject *args, int *level)
+{
+    PyObject *text;
+    if (!PyArg_ParseTuple(args, "iU", level, &text))
+        return NULL;
+    *level &= APLOG_LEVELMASK;
+    return PyUnicode_AsEncodedString(text, "utf-8", "backslashreplace");
+}
+
 static PyObject *req_log(PyObject *self, PyObject *args)
 {
     int level;
-    const char *text;
+    PyObject *text;
     REQ(self);
-    if (!PyArg_ParseTuple(args, "is", &level, &text))
+    if (!(text = wx_log_args(args, &level)))
         return NULL;
-    ap_log_rerror(APLOG_MARK, level, 0, r, "%s", text);
+    ap_log_rerror(APLOG_MARK, level, 0, r, "%s", PyBytes_AS_STRING(text));
+    Py_DECREF(text);
     Py_RETURN_NONE;
 }
 
@@ -283,7 +302,24 @@ PyObject *wx_request_new(request_rec *r)
     o->bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
     o->read_eof = 0;
     o->started = 0;
+    o->ended = 0;
     return (PyObject *)o;
+}
+
+/* The handler's Python call failed, or answered an error status, after the response was started:
+ * an error page now would be appended to what was sent (a 200 body followed by a 500 page).  End
+ * the response as broken instead, as abort() does.  1 when it was started (and is now ended). */
+int wx_request_end_broken(PyObject *req)
+{
+    wx_RequestObject *o = (wx_RequestObject *)req;
+    PyObject *res;
+    if (!o->r || !o->started)
+        return 0;
+    res = req_abort(req, NULL);
+    if (!res)
+        PyErr_Clear();
+    Py_XDECREF(res);
+    return 1;
 }
 
 void wx_request_invalidate(PyObject *req)
@@ -382,10 +418,11 @@ fail:
 static PyObject *mod_log_error(PyObject *self, PyObject *args)
 {
     int level;
-    const char *text;
-    if (!PyArg_ParseTuple(args, "is", &level, &text))
+    PyObject *text;
+    if (!(text = wx_log_args(args, &level)))
         return NULL;
-    ap_log_error(APLOG_MARK, level, 0, ap_server_conf, "%s", text);
+    ap_log_error(APLOG_MARK, level, 0, ap_server_conf, "%s", PyBytes_AS_STRING(text));
+    Py_DECREF(text);
     Py_RETURN_NONE;
 }
 
