@@ -102,7 +102,11 @@ static PyTypeObject wx_AuthType = {
     .tp_methods = auth_methods,
 };
 
-static int auth_type_ready;
+/* with wx_request_type_ready(), in the main interpreter at start-up (the type is shared by all) */
+int wx_auth_type_ready(void)
+{
+    return PyType_Ready(&wx_AuthType);
+}
 
 /* ------------------------------------------------------------------ environ */
 
@@ -279,11 +283,6 @@ static int call_begin(wx_auth_call *c, request_rec *r, const wx_mount *script, i
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "mod_wsgi_ext: cannot run the %s '%s': %s",
                       directive, script->path, err ? err : "cannot enter the interpreter");
         return -1;
-    }
-    if (!auth_type_ready) {
-        if (PyType_Ready(&wx_AuthType) < 0)
-            goto failed;
-        auth_type_ready = 1;    /* under the GIL */
     }
     c->auth = (PyObject *)PyObject_New(wx_AuthObject, &wx_AuthType);
     if (!c->auth)

@@ -285,12 +285,20 @@ PyTypeObject wx_RequestType = {
 
 /* what the MPM says about this child; it does not change while the child runs */
 static int wx_mpm_threaded, wx_mpm_max_daemons;
+static PyObject *wx_static_version, *wx_apache_version;   /* shared by every environ */
 
+/* Once per child, in the main interpreter before any request: the static types every
+ * interpreter shares, and the constants of the environ.  -1 with a Python error on failure. */
 int wx_request_type_ready(void)
 {
     ap_mpm_query(AP_MPMQ_IS_THREADED, &wx_mpm_threaded);
     ap_mpm_query(AP_MPMQ_MAX_DAEMONS, &wx_mpm_max_daemons);
-    return PyType_Ready(&wx_RequestType);
+    if (PyType_Ready(&wx_RequestType) < 0 || wx_auth_type_ready() < 0)
+        return -1;
+    wx_static_version = Py_BuildValue("(ii)", 1, 0);
+    wx_apache_version = Py_BuildValue("(iii)", AP_SERVER_MAJORVERSION_NUMBER,
+                                      AP_SERVER_MINORVERSION_NUMBER, AP_SERVER_PATCHLEVEL_NUMBER);
+    return wx_static_version && wx_apache_version ? 0 : -1;
 }
 
 PyObject *wx_request_new(request_rec *r)
@@ -337,8 +345,6 @@ static int set_str(PyObject *d, const char *key, const char *val)
     return rc;
 }
 
-static PyObject *wx_static_version, *wx_apache_version;
-
 PyObject *wx_build_environ(request_rec *r, const char *script_name_override,
                            const char *process_group, const char *application_group,
                            const char *callable_object, int script_reloading,
@@ -384,12 +390,6 @@ PyObject *wx_build_environ(request_rec *r, const char *script_name_override,
         || set_str(env, "PATH_INFO", r->path_info ? r->path_info : "") < 0)
         goto fail;
 
-    if (!wx_static_version) {
-        wx_static_version = Py_BuildValue("(ii)", 1, 0);
-        wx_apache_version = Py_BuildValue("(iii)", AP_SERVER_MAJORVERSION_NUMBER,
-                                          AP_SERVER_MINORVERSION_NUMBER,
-                                          AP_SERVER_PATCHLEVEL_NUMBER);
-    }
     if (PyDict_SetItemString(env, "wsgi.version", wx_static_version) < 0
         || set_str(env, "wsgi.url_scheme", ap_http_scheme(r)) < 0
         || PyDict_SetItemString(env, "wsgi.multithread",

@@ -141,6 +141,7 @@ PyObject *wx_log_args(PyObject *args, int *level);   /* (level, text) -> UTF-8 b
 
 /* auth.c */
 void wx_auth_register_hooks(apr_pool_t *p);
+int wx_auth_type_ready(void);
 
 /* module.c */
 const char *wx_resolve_app_group(request_rec *r, const char *spec, const char *script_name);
