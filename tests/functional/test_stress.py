@@ -5,9 +5,10 @@ Each client thread keeps an HTTP/1.1 connection alive and runs a random mix: hel
 groups); POST bodies read fully and in part; applications raising before and after the headers;
 clients hanging up in the middle of a large response or of their request body; a script rewritten
 several times while it is being requested (script reloading); URLs protected by auth scripts in the
-main interpreter and in a named group.  Every answer must be one of the expected outcomes; the
-server must answer afterwards; each (process, group) must have loaded the script once (no
-interpreter created twice for one group); the error log must show no crash.
+main interpreter and in a named group.  The server is restarted gracefully once in the middle.
+Every answer must be one of the expected outcomes; the server must answer afterwards; each
+(process, group) must have loaded the script once (no interpreter created twice for one group); the
+error log must show no crash.
 
 The mix is random: the seed is in every failure message, and WX_STRESS_SEED=N repeats a run.
 """
@@ -270,13 +271,16 @@ class Client:
             self.close()
 
 
-def _rewriter(root, versions, stop):
-    """Rewrite the reloaded script a few times while the clients run."""
+def _rewriter(srv, versions, stop):
+    """Rewrite the reloaded script a few times while the clients run; restart the server
+    gracefully once in the middle (children exit, running their shutdown, under load)."""
     for version in range(1, VERSIONS):
         if stop.wait(0.1):
             return
         versions[0] = version       # first: a client may see the new file at once
-        _write_reload(root, version)
+        _write_reload(srv.root, version)
+        if version == 4:
+            srv.graceful()
 
 
 def test_concurrent_mixed_load(srv):
@@ -286,7 +290,7 @@ def test_concurrent_mixed_load(srv):
     clients = [Client(srv, random.Random(seed + i), failures, tokens, versions)
                for i in range(nclients)]
     stop = threading.Event()
-    rewriter = threading.Thread(target=_rewriter, args=(srv.root, versions, stop))
+    rewriter = threading.Thread(target=_rewriter, args=(srv, versions, stop))
     threads = [threading.Thread(target=c.run, args=(count,)) for c in clients]
     rewriter.start()
     for t in threads:
