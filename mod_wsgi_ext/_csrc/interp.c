@@ -39,7 +39,9 @@ static pthread_cond_t wx_created = PTHREAD_COND_INITIALIZER;
 static __thread PyThreadState **wx_tls;  /* per thread: thread state per interpreter slot */
 static __thread int wx_tls_n;
 static __thread int wx_depth;            /* this thread is between wx_enter and wx_leave */
-static __thread int wx_pinned;           /* this thread's main thread state is kept for good */
+static __thread PyThreadState *wx_pinned;   /* this thread's main thread state, kept for good */
+static pthread_key_t wx_thread_key;      /* its destructor deletes them when the thread exits */
+static pthread_once_t wx_thread_key_once = PTHREAD_ONCE_INIT;
 
 void wx_log_python_error(request_rec *r, server_rec *s, const char *what)
 {
@@ -187,11 +189,47 @@ static wx_interp *create_sub(const char *name, wx_interp *ip, apr_pool_t *p, con
     }
     ip->interp = sub->interp;
     ip->module = mod;
-    remember_tstate(ip->index, sub);
+    /* The interpreter's first thread state stays parked, used by no thread (this one makes its
+     * own on entry): thread_exit() deletes a leaving thread's states, and a sub-interpreter whose
+     * thread list became empty would hand out its built-in first state again, which Python 3.11
+     * treats as a fatal error ("thread state already initialized"). */
     PyThreadState_Swap(main_ts);
     list_interp(ip);
     set_state(ip, WX_I_READY);
     return ip;
+}
+
+/* A thread that ran Python is exiting (MPM worker threads live as long as the child, but mod_http2's
+ * workers come and go): delete the thread states it kept, one per interpreter it entered, which
+ * would otherwise stay in their interpreters for good.  Not once the child is shutting down. */
+static void thread_exit(void *unused)
+{
+    PyThreadState *main_ts = wx_pinned;
+    int i;
+    if (!main_ts || wx_depth || wx_python_failure)
+        return;
+    /* not PyGILState_*: Python's own thread key has already been cleared for this thread */
+    PyEval_RestoreThread(main_ts);
+    for (i = 1; i < wx_tls_n; i++) {
+        PyThreadState *ts = wx_tls[i];
+        if (!ts)
+            continue;
+        PyThreadState_Swap(ts);          /* its thread-local data is freed in its interpreter */
+        PyThreadState_Clear(ts);
+        PyThreadState_Swap(main_ts);
+        PyThreadState_Delete(ts);
+    }
+    free(wx_tls);
+    wx_tls = NULL;
+    wx_tls_n = 0;
+    wx_pinned = NULL;
+    PyThreadState_Clear(main_ts);
+    PyThreadState_DeleteCurrent();       /* and gives the GIL back */
+}
+
+static void make_thread_key(void)
+{
+    pthread_key_create(&wx_thread_key, thread_exit);
 }
 
 /* Wait, without the GIL, until another thread has finished creating ip; its final state. */
@@ -221,7 +259,9 @@ wx_interp *wx_enter(const char *group, wx_entered *st, apr_pool_t *p, const char
          * otherwise every Release deletes it and the next request builds a new one, losing the
          * thread's threading.local() data in the main interpreter each time. */
         (void)PyGILState_Ensure();
-        wx_pinned = 1;
+        wx_pinned = PyThreadState_Get();
+        pthread_once(&wx_thread_key_once, make_thread_key);
+        pthread_setspecific(wx_thread_key, &wx_pinned);
     }
     ip = apr_hash_get(wx_interps, group, APR_HASH_KEY_STRING);
     if (ip && ip->state == WX_I_CREATING && wait_created(ip) == WX_I_FAILED) {
