@@ -8,7 +8,9 @@ groups; the query string picks what it does.
     raise=after      send part of the body, then raise (a cut response)
     big=N            N blocks of 64 kB, flushed one by one (clients hang up in the middle)
     local=1          "thread=<pid>/<id> count=<requests the thread served here (threading.local)>"
+    tstates=1        "tstates=<number of Python thread states of this interpreter>"
 """
+import ctypes
 import hashlib
 import os
 import threading
@@ -44,6 +46,10 @@ def application(environ, start_response):
         return _then_raise(start_response)
     if "big" in query:
         return _big(start_response, int(query["big"]))
+    if "tstates" in query:
+        body = ("tstates=%d" % _thread_states()).encode()
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [body]
     if "local" in query:
         _local.count = getattr(_local, "count", 0) + 1
         body = ("thread=%d/%d count=%d" % (os.getpid(), threading.get_ident(),
@@ -54,6 +60,20 @@ def application(environ, start_response):
                                           os.getpid())).encode()
     start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
     return [body]
+
+
+def _thread_states():
+    api = ctypes.pythonapi
+    api.PyInterpreterState_Get.restype = ctypes.c_void_p
+    api.PyInterpreterState_ThreadHead.restype = ctypes.c_void_p
+    api.PyInterpreterState_ThreadHead.argtypes = [ctypes.c_void_p]
+    api.PyThreadState_Next.restype = ctypes.c_void_p
+    api.PyThreadState_Next.argtypes = [ctypes.c_void_p]
+    count, ts = 0, api.PyInterpreterState_ThreadHead(api.PyInterpreterState_Get())
+    while ts:
+        count += 1
+        ts = api.PyThreadState_Next(ts)
+    return count
 
 
 def _then_raise(start_response):
