@@ -45,11 +45,12 @@ static PyObject *auth_ended(void)
 static PyObject *auth_log(PyObject *self, PyObject *args)
 {
     int level;
-    const char *text;
+    PyObject *text;
     AUTHREQ(self);
-    if (!PyArg_ParseTuple(args, "is", &level, &text))
+    if (!(text = wx_log_args(args, &level)))
         return NULL;
-    ap_log_rerror(APLOG_MARK, level, 0, r, "%s", text);
+    ap_log_rerror(APLOG_MARK, level, 0, r, "%s", PyBytes_AS_STRING(text));
+    Py_DECREF(text);
     Py_RETURN_NONE;
 }
 
@@ -101,7 +102,11 @@ static PyTypeObject wx_AuthType = {
     .tp_methods = auth_methods,
 };
 
-static int auth_type_ready;
+/* with wx_request_type_ready(), in the main interpreter at start-up (the type is shared by all) */
+int wx_auth_type_ready(void)
+{
+    return PyType_Ready(&wx_AuthType);
+}
 
 /* ------------------------------------------------------------------ environ */
 
@@ -274,15 +279,10 @@ static int call_begin(wx_auth_call *c, request_rec *r, const wx_mount *script, i
                       "the variable is not set for this request", directive, script->path, spec);
         return -1;
     }
-    if (!wx_enter(c->group, &c->st, &err)) {
+    if (!wx_enter(c->group, &c->st, r->pool, &err)) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "mod_wsgi_ext: cannot run the %s '%s': %s",
                       directive, script->path, err ? err : "cannot enter the interpreter");
         return -1;
-    }
-    if (!auth_type_ready) {
-        if (PyType_Ready(&wx_AuthType) < 0)
-            goto failed;
-        auth_type_ready = 1;    /* under the GIL */
     }
     c->auth = (PyObject *)PyObject_New(wx_AuthObject, &wx_AuthType);
     if (!c->auth)

@@ -205,8 +205,11 @@ static const char *store_mount(cmd_parms *cmd, void *mconfig, const wx_spec *spe
             return apr_psprintf(p, "%s: '%s' is not a valid regular expression", spec->name,
                                 m.location);
     }
-    if (spec->kind != WX_K_ALIASMATCH)
-        m.path = ap_server_root_relative(p, m.path);
+    if (spec->kind != WX_K_ALIASMATCH) {
+        const char *given = m.path;
+        if (!(m.path = ap_server_root_relative(p, given)))
+            return apr_psprintf(p, "%s: invalid script path '%s'", spec->name, given);
+    }
     if (spec->kind == WX_K_HANDLER) {
         wx_dir_config *dc = mconfig;
         if (!dc->handlers)

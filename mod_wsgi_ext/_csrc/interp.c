@@ -10,9 +10,12 @@
 #include "wx.h"
 #include "ap_listen.h"
 
+enum { WX_I_CREATING, WX_I_READY, WX_I_FAILED };
+
 struct wx_interp {
     const char *name;
     int index;                 /* 0 is the main interpreter */
+    int state;                 /* WX_I_*; written with the GIL and wx_create_lock held */
     PyInterpreterState *interp;
     PyObject *module;          /* mod_wsgi_ext.runtime.embedded in that interpreter */
     PyObject *handle;          /* its handle(), looked up once: the per-request entry point */
@@ -20,16 +23,26 @@ struct wx_interp {
 
 const char *wx_python_failure = "Python has not been started in this process";
 
+/* Everything below is only touched with the GIL held (wx_ipool is a pool of our own, so that
+ * allocating from it never races with Apache's threads allocating from the child's pool). */
 static apr_pool_t *wx_ipool;
-static apr_hash_t *wx_interps;          /* name -> wx_interp*; only touched with the GIL held */
-static wx_interp **wx_interp_list;
-static int wx_ninterps, wx_interp_cap;
+static apr_hash_t *wx_interps;          /* name -> wx_interp* (READY, CREATING or FAILED) */
+static wx_interp **wx_interp_list;      /* READY interpreters in creation order */
+static int wx_ninterps, wx_interp_cap, wx_nslots;
 static const char *wx_python_path;      /* '\n' separated WSGIPythonPath */
 
-static __thread PyThreadState **wx_tls;  /* per thread: thread state per interpreter index */
+/* Setting up a sub-interpreter runs Python (imports), which lets other threads take the GIL: a
+ * thread asking for a group another thread is still creating waits here, without the GIL, instead
+ * of creating the group a second time. */
+static pthread_mutex_t wx_create_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t wx_created = PTHREAD_COND_INITIALIZER;
+
+static __thread PyThreadState **wx_tls;  /* per thread: thread state per interpreter slot */
 static __thread int wx_tls_n;
 static __thread int wx_depth;            /* this thread is between wx_enter and wx_leave */
-static __thread int wx_main_kept;       /* this thread's main-interpreter thread state is kept */
+static __thread PyThreadState *wx_pinned;   /* this thread's main thread state, kept for good */
+static pthread_key_t wx_thread_key;      /* its destructor deletes them when the thread exits */
+static pthread_once_t wx_thread_key_once = PTHREAD_ONCE_INIT;
 
 void wx_log_python_error(request_rec *r, server_rec *s, const char *what)
 {
@@ -42,12 +55,15 @@ void wx_log_python_error(request_rec *r, server_rec *s, const char *what)
         lines = PyObject_CallMethod(mod, "format_exception", "OOO", type ? type : Py_None,
                                     value ? value : Py_None, tb ? tb : Py_None);
     if (lines) {
-        PyObject *empty = PyUnicode_FromString("");
-        text = empty ? PyUnicode_Join(empty, lines) : NULL;
+        PyObject *empty = PyUnicode_FromString(""), *joined;
+        joined = empty ? PyUnicode_Join(empty, lines) : NULL;
+        /* bytes, with lone surrogates (undecodable file names) escaped rather than failing */
+        text = joined ? PyUnicode_AsEncodedString(joined, "utf-8", "backslashreplace") : NULL;
         Py_XDECREF(empty);
+        Py_XDECREF(joined);
     }
     {
-        const char *t = text ? PyUnicode_AsUTF8(text) : NULL;
+        const char *t = text ? PyBytes_AS_STRING(text) : NULL;
         char *copy = strdup(t ? t : "(no traceback available)"), *line, *state;
         if (r)
             ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "%s", what);
@@ -106,6 +122,28 @@ static void remember_tstate(int index, PyThreadState *ts)
     wx_tls[index] = ts;
 }
 
+static void set_state(wx_interp *ip, int state)
+{
+    pthread_mutex_lock(&wx_create_lock);
+    ip->state = state;
+    pthread_cond_broadcast(&wx_created);
+    pthread_mutex_unlock(&wx_create_lock);
+}
+
+/* A READY interpreter joins the list that child_exit walks. */
+static void list_interp(wx_interp *ip)
+{
+    if (wx_ninterps == wx_interp_cap) {
+        int cap = wx_interp_cap ? 2 * wx_interp_cap : 8;
+        wx_interp **a = realloc(wx_interp_list, cap * sizeof(*a));
+        if (!a)
+            return;     /* no shutdown callbacks for it: better than no interpreter */
+        wx_interp_list = a;
+        wx_interp_cap = cap;
+    }
+    wx_interp_list[wx_ninterps++] = ip;
+}
+
 static wx_interp *add_interp(const char *name, PyInterpreterState *is, PyObject *module)
 {
     wx_interp *ip = apr_pcalloc(wx_ipool, sizeof(*ip));
@@ -115,61 +153,134 @@ static wx_interp *add_interp(const char *name, PyInterpreterState *is, PyObject 
     ip->handle = PyObject_GetAttrString(module, "handle");
     if (!ip->handle)
         PyErr_Clear();         /* wx_interp_func looks it up per call then, and reports */
-    ip->index = wx_ninterps;
-    if (wx_ninterps == wx_interp_cap) {
-        wx_interp_cap = wx_interp_cap ? 2 * wx_interp_cap : 8;
-        wx_interp_list = realloc(wx_interp_list, wx_interp_cap * sizeof(*wx_interp_list));
-    }
-    wx_interp_list[wx_ninterps++] = ip;
+    ip->index = wx_nslots++;
+    ip->state = WX_I_READY;
+    list_interp(ip);
     apr_hash_set(wx_interps, ip->name, APR_HASH_KEY_STRING, ip);
     return ip;
 }
 
-/* With the GIL held by this thread's main-interpreter thread state. */
-static wx_interp *create_sub(const char *name, const char **err)
+/* With the GIL held by this thread's main-interpreter thread state.  ip is the group's entry when
+ * an earlier attempt failed (it is reused, so a group that keeps failing costs no memory). */
+static wx_interp *create_sub(const char *name, wx_interp *ip, apr_pool_t *p, const char **err)
 {
     PyThreadState *main_ts = PyThreadState_Get(), *sub;
     PyObject *mod;
-    wx_interp *ip;
+    if (!ip) {
+        ip = apr_pcalloc(wx_ipool, sizeof(*ip));
+        ip->name = apr_pstrdup(wx_ipool, name);
+        ip->index = wx_nslots++;
+        apr_hash_set(wx_interps, ip->name, APR_HASH_KEY_STRING, ip);
+    }
+    set_state(ip, WX_I_CREATING);
     sub = Py_NewInterpreter();
     if (!sub) {
         PyThreadState_Swap(main_ts);
-        *err = apr_psprintf(wx_ipool, "could not create the Python sub-interpreter '%s'", name);
+        set_state(ip, WX_I_FAILED);
+        *err = apr_psprintf(p, "could not create the Python sub-interpreter '%s'", name);
         return NULL;
     }
     mod = setup_interpreter(name);
     if (!mod) {
         wx_log_python_error(NULL, ap_server_conf,
-                            apr_psprintf(wx_ipool, "mod_wsgi_ext: setting up interpreter '%s' failed",
+                            apr_psprintf(p, "mod_wsgi_ext: setting up interpreter '%s' failed",
                                          name));
         Py_EndInterpreter(sub);
         PyThreadState_Swap(main_ts);
-        *err = apr_psprintf(wx_ipool, "setting up the Python interpreter '%s' failed", name);
+        set_state(ip, WX_I_FAILED);
+        *err = apr_psprintf(p, "setting up the Python interpreter '%s' failed", name);
         return NULL;
     }
-    ip = add_interp(name, sub->interp, mod);
-    remember_tstate(ip->index, sub);
+    ip->interp = sub->interp;
+    ip->module = mod;
+    ip->handle = PyObject_GetAttrString(mod, "handle");
+    if (!ip->handle)
+        PyErr_Clear();         /* wx_interp_func looks it up per call then, and reports */
+    /* The interpreter's first thread state stays parked, used by no thread (this one makes its
+     * own on entry): thread_exit() deletes a leaving thread's states, and a sub-interpreter whose
+     * thread list became empty would hand out its built-in first state again, which Python 3.11
+     * treats as a fatal error ("thread state already initialized"). */
     PyThreadState_Swap(main_ts);
+    list_interp(ip);
+    set_state(ip, WX_I_READY);
     return ip;
 }
 
-wx_interp *wx_enter(const char *group, wx_entered *st, const char **err)
+/* A thread that ran Python is exiting (MPM worker threads live as long as the child, but mod_http2's
+ * workers come and go): delete the thread states it kept, one per interpreter it entered, which
+ * would otherwise stay in their interpreters for good.  Not once the child is shutting down. */
+static void thread_exit(void *unused)
+{
+    PyThreadState *main_ts = wx_pinned;
+    int i;
+    if (!main_ts || wx_depth || wx_python_failure)
+        return;
+    /* not PyGILState_*: Python's own thread key has already been cleared for this thread */
+    PyEval_RestoreThread(main_ts);
+    for (i = 1; i < wx_tls_n; i++) {
+        PyThreadState *ts = wx_tls[i];
+        if (!ts)
+            continue;
+        PyThreadState_Swap(ts);          /* its thread-local data is freed in its interpreter */
+        PyThreadState_Clear(ts);
+        PyThreadState_Swap(main_ts);
+        PyThreadState_Delete(ts);
+    }
+    free(wx_tls);
+    wx_tls = NULL;
+    wx_tls_n = 0;
+    wx_pinned = NULL;
+    PyThreadState_Clear(main_ts);
+    PyThreadState_DeleteCurrent();       /* and gives the GIL back */
+}
+
+static void make_thread_key(void)
+{
+    pthread_key_create(&wx_thread_key, thread_exit);
+}
+
+/* Wait, without the GIL, until another thread has finished creating ip; its final state. */
+static int wait_created(wx_interp *ip)
+{
+    int state;
+    Py_BEGIN_ALLOW_THREADS
+    pthread_mutex_lock(&wx_create_lock);
+    while (ip->state == WX_I_CREATING)
+        pthread_cond_wait(&wx_created, &wx_create_lock);
+    state = ip->state;
+    pthread_mutex_unlock(&wx_create_lock);
+    Py_END_ALLOW_THREADS
+    return state;
+}
+
+wx_interp *wx_enter(const char *group, wx_entered *st, apr_pool_t *p, const char **err)
 {
     wx_interp *ip;
+    /* counted from before the GIL is asked for: prefork's SIGTERM handler (child_exit) must not
+     * run Python when it interrupted this thread anywhere between here and wx_leave's end */
+    wx_depth++;
     st->prev = NULL;
     st->gil = PyGILState_Ensure();
-    if (!wx_main_kept) {
-        /* On a thread Python did not start (event/worker MPM), PyGILState_Ensure makes a thread
-         * state that the matching Release deletes: threading.local() data would be lost after
-         * every request (mod_wsgi keeps it) and each request would pay for a new thread state.
-         * One Ensure that is never released keeps it for the life of the thread. */
-        PyGILState_Ensure();
-        wx_main_kept = 1;
+    if (!wx_pinned) {
+        /* Keep this thread's main thread state for good (a second Ensure that is never released):
+         * otherwise every Release deletes it and the next request builds a new one, losing the
+         * thread's threading.local() data in the main interpreter each time. */
+        (void)PyGILState_Ensure();
+        wx_pinned = PyThreadState_Get();
+        pthread_once(&wx_thread_key_once, make_thread_key);
+        pthread_setspecific(wx_thread_key, &wx_pinned);
     }
     ip = apr_hash_get(wx_interps, group, APR_HASH_KEY_STRING);
-    if (!ip && !(ip = create_sub(group, err))) {
-        PyGILState_Release(st->gil);
-        return NULL;
+    if (ip && ip->state == WX_I_CREATING && wait_created(ip) == WX_I_FAILED) {
+        /* the creation this thread waited for failed (and was logged): fail the same way */
+        *err = apr_psprintf(p, "setting up the Python interpreter '%s' failed", group);
+        ip = NULL;
+        goto failed;
+    }
+    if (!ip || ip->state == WX_I_FAILED) {
+        /* new, or failed before (a new attempt each time, as the errors may be transient) */
+        if (!(ip = create_sub(group, ip, p, err)))
+            goto failed;
     }
     if (ip->index > 0) {
         PyThreadState *ts = ip->index < wx_tls_n ? wx_tls[ip->index] : NULL;
@@ -179,16 +290,19 @@ wx_interp *wx_enter(const char *group, wx_entered *st, const char **err)
         }
         st->prev = PyThreadState_Swap(ts);
     }
-    wx_depth++;
     return ip;
+failed:
+    PyGILState_Release(st->gil);
+    wx_depth--;
+    return NULL;
 }
 
 void wx_leave(wx_entered *st)
 {
-    wx_depth--;
     if (st->prev)
         PyThreadState_Swap(st->prev);
     PyGILState_Release(st->gil);
+    wx_depth--;
 }
 
 PyObject *wx_interp_func(wx_interp *ip, const char *name)
@@ -221,14 +335,16 @@ static apr_status_t child_exit(void *data)
     for (i = wx_ninterps - 1; i >= 0; i--) {
         wx_entered st;
         const char *err = NULL;
-        wx_interp *ip = wx_enter(wx_interp_list[i]->name, &st, &err);
+        wx_interp *ip = wx_enter(wx_interp_list[i]->name, &st, wx_ipool, &err);
         if (!ip)
             continue;
         PyObject *res = PyObject_CallMethod(ip->module, "shutdown", NULL);
-        if (!res)
-            wx_log_python_error(NULL, ap_server_conf,
-                                apr_psprintf(wx_ipool, "mod_wsgi_ext: shutdown of interpreter '%s' "
-                                             "failed", ip->name));
+        if (!res) {
+            char what[300];   /* not from wx_ipool: its cleanups are running */
+            apr_snprintf(what, sizeof(what), "mod_wsgi_ext: shutdown of interpreter '%s' failed",
+                         ip->name);
+            wx_log_python_error(NULL, ap_server_conf, what);
+        }
         Py_XDECREF(res);
         wx_leave(&st);
     }
@@ -261,8 +377,13 @@ static const char *boot_failure(apr_pool_t *p)
     const char *why = "its initialisation code failed (see the report printed on stderr)";
     const char *prefix = "?";
     PyObject *mod, *sysprefix = PySys_GetObject("prefix");   /* borrowed */
-    if (sysprefix && PyUnicode_Check(sysprefix))
-        prefix = apr_pstrdup(p, PyUnicode_AsUTF8(sysprefix));
+    if (sysprefix && PyUnicode_Check(sysprefix)) {
+        const char *t = PyUnicode_AsUTF8(sysprefix);
+        if (t)
+            prefix = apr_pstrdup(p, t);
+        else
+            PyErr_Clear();
+    }
     mod = PyImport_ImportModule("_cffi_backend");
     if (mod) {
         Py_DECREF(mod);
@@ -294,8 +415,15 @@ void wx_start_python(apr_pool_t *p, server_rec *s)
     PyObject *mod;
     int is_venv = 0, rc;
 
-    wx_ipool = p;
-    wx_interps = apr_hash_make(p);
+    {
+        /* a pool and allocator of our own, used with the GIL held only (see wx_ipool) */
+        apr_allocator_t *alloc = NULL;
+        apr_allocator_create(&alloc);
+        apr_pool_create_ex(&wx_ipool, p, NULL, alloc);
+        apr_allocator_owner_set(alloc, wx_ipool);
+        apr_pool_tag(wx_ipool, "wsgi_ext_interpreters");
+    }
+    wx_interps = apr_hash_make(wx_ipool);
     wx_python_path = sc->sv[WX_SS_PYTHON_PATH];
 
     PyConfig_InitPythonConfig(&config);
@@ -343,7 +471,9 @@ void wx_start_python(apr_pool_t *p, server_rec *s)
         PyGILState_Release(g);
     }
     wx_python_failure = NULL;
-    apr_pool_cleanup_register(p, NULL, child_exit, apr_pool_cleanup_null);
+    /* on our pool, whose memory (interpreter names, the table) is freed only after its cleanups:
+     * the child pool destroys its sub-pools before running its own cleanups */
+    apr_pool_cleanup_register(wx_ipool, NULL, child_exit, apr_pool_cleanup_null);
     return;
 
 failed:
@@ -431,7 +561,7 @@ void wx_preload_scripts(apr_pool_t *p, server_rec *main_s)
                 if (apr_hash_get(done, key, APR_HASH_KEY_STRING))
                     continue;
                 apr_hash_set(done, key, APR_HASH_KEY_STRING, "");
-                ip = wx_enter(group, &st, &err);
+                ip = wx_enter(group, &st, p, &err);
                 if (!ip) {
                     ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, "mod_wsgi_ext: cannot preload '%s': %s",
                                  m->path, err);

@@ -460,7 +460,7 @@ static int wx_handler(request_rec *r)
                   : dc->sv[WX_DS_APPLICATION_GROUP];
     agroup = wx_resolve_app_group(r, agroup_spec, script_name);
 
-    ip = wx_enter(agroup, &st, &err);
+    ip = wx_enter(agroup, &st, r->pool, &err);
     if (!ip)
         return fail(r, HTTP_INTERNAL_SERVER_ERROR, err ? err : "cannot enter the interpreter");
 
@@ -491,6 +491,11 @@ static int wx_handler(request_rec *r)
             status = HTTP_INTERNAL_SERVER_ERROR;
         }
         Py_DECREF(res);
+    }
+    if (status != OK && req && wx_request_end_broken(req)) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "mod_wsgi_ext: the response to %s was under "
+                      "way; ended as broken instead of answering %d", script, status);
+        status = OK;
     }
     if (req) {
         wx_request_invalidate(req);

@@ -16,6 +16,7 @@ typedef struct {
     apr_bucket_brigade *bb;
     int read_eof;
     int started;
+    int ended;      /* abort() sent the end of the response: nothing more may follow it */
 } wx_RequestObject;
 
 static PyObject *ended(void)
@@ -149,7 +150,7 @@ static PyObject *req_write(PyObject *self, PyObject *args)
     REQ(self);
     if (!PyArg_ParseTuple(args, "y*|p", &data, &flush))
         return NULL;
-    if (r->connection->aborted) {
+    if (r->connection->aborted || o->ended) {
         PyBuffer_Release(&data);
         Py_RETURN_FALSE;
     }
@@ -173,6 +174,8 @@ static PyObject *req_sendfile(PyObject *self, PyObject *args)
     REQ(self);
     if (!PyArg_ParseTuple(args, "iLL", &fd, &offset, &length))
         return NULL;
+    if (o->ended)
+        Py_RETURN_FALSE;
     osf = fd;
     if (apr_os_file_put(&f, &osf, APR_FOPEN_READ | APR_FOPEN_SENDFILE_ENABLED, r->pool)
         != APR_SUCCESS) {
@@ -190,6 +193,9 @@ static PyObject *req_abort(PyObject *self, PyObject *noargs)
     wx_RequestObject *o = (wx_RequestObject *)self;
     conn_rec *c;
     REQ(self);
+    if (o->ended)
+        Py_RETURN_FALSE;
+    o->ended = 1;
     c = r->connection;
     /* A response already under way cannot become an error page: end it as broken, so that the
      * chunked encoding gets no last chunk and the connection closes (the client sees a cut
@@ -203,14 +209,27 @@ static PyObject *req_abort(PyObject *self, PyObject *noargs)
     return pass_brigade(o, r);
 }
 
+/* The arguments of a log(level, text) call: the text as UTF-8 bytes whatever it holds (lone
+ * surrogates backslash-escaped; logging stops at a NUL), so that logging a traceback or a line of
+ * wsgi.errors never raises.  NULL with an exception for arguments of the wrong type only. */
+PyObject *wx_log_args(PyObject *args, int *level)
+{
+    PyObject *text;
+    if (!PyArg_ParseTuple(args, "iU", level, &text))
+        return NULL;
+    *level &= APLOG_LEVELMASK;
+    return PyUnicode_AsEncodedString(text, "utf-8", "backslashreplace");
+}
+
 static PyObject *req_log(PyObject *self, PyObject *args)
 {
     int level;
-    const char *text;
+    PyObject *text;
     REQ(self);
-    if (!PyArg_ParseTuple(args, "is", &level, &text))
+    if (!(text = wx_log_args(args, &level)))
         return NULL;
-    ap_log_rerror(APLOG_MARK, level, 0, r, "%s", text);
+    ap_log_rerror(APLOG_MARK, level, 0, r, "%s", PyBytes_AS_STRING(text));
+    Py_DECREF(text);
     Py_RETURN_NONE;
 }
 
@@ -264,9 +283,22 @@ PyTypeObject wx_RequestType = {
     .tp_getset = req_getset,
 };
 
+/* what the MPM says about this child; it does not change while the child runs */
+static int wx_mpm_threaded, wx_mpm_max_daemons;
+static PyObject *wx_static_version, *wx_apache_version;   /* shared by every environ */
+
+/* Once per child, in the main interpreter before any request: the static types every
+ * interpreter shares, and the constants of the environ.  -1 with a Python error on failure. */
 int wx_request_type_ready(void)
 {
-    return PyType_Ready(&wx_RequestType);
+    ap_mpm_query(AP_MPMQ_IS_THREADED, &wx_mpm_threaded);
+    ap_mpm_query(AP_MPMQ_MAX_DAEMONS, &wx_mpm_max_daemons);
+    if (PyType_Ready(&wx_RequestType) < 0 || wx_auth_type_ready() < 0)
+        return -1;
+    wx_static_version = Py_BuildValue("(ii)", 1, 0);
+    wx_apache_version = Py_BuildValue("(iii)", AP_SERVER_MAJORVERSION_NUMBER,
+                                      AP_SERVER_MINORVERSION_NUMBER, AP_SERVER_PATCHLEVEL_NUMBER);
+    return wx_static_version && wx_apache_version ? 0 : -1;
 }
 
 PyObject *wx_request_new(request_rec *r)
@@ -278,7 +310,24 @@ PyObject *wx_request_new(request_rec *r)
     o->bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
     o->read_eof = 0;
     o->started = 0;
+    o->ended = 0;
     return (PyObject *)o;
+}
+
+/* The handler's Python call failed, or answered an error status, after the response was started:
+ * an error page now would be appended to what was sent (a 200 body followed by a 500 page).  End
+ * the response as broken instead, as abort() does.  1 when it was started (and is now ended). */
+int wx_request_end_broken(PyObject *req)
+{
+    wx_RequestObject *o = (wx_RequestObject *)req;
+    PyObject *res;
+    if (!o->r || !o->started)
+        return 0;
+    res = req_abort(req, NULL);
+    if (!res)
+        PyErr_Clear();
+    Py_XDECREF(res);
+    return 1;
 }
 
 void wx_request_invalidate(PyObject *req)
@@ -351,9 +400,6 @@ static int set_str(wx_env_keys *kc, PyObject *d, const char *key, const char *va
     return rc;
 }
 
-static PyObject *wx_static_version, *wx_apache_version;
-static int wx_mpm_threaded, wx_mpm_max_daemons;
-
 PyObject *wx_build_environ(request_rec *r, const char *script_name_override,
                            const char *process_group, const char *application_group,
                            const char *callable_object, int script_reloading,
@@ -400,15 +446,6 @@ PyObject *wx_build_environ(request_rec *r, const char *script_name_override,
         || set_str(kc, env, "PATH_INFO", r->path_info ? r->path_info : "") < 0)
         goto fail;
 
-    if (!wx_static_version) {
-        /* constant for the life of the process (this module is reloaded on restart) */
-        ap_mpm_query(AP_MPMQ_IS_THREADED, &wx_mpm_threaded);
-        ap_mpm_query(AP_MPMQ_MAX_DAEMONS, &wx_mpm_max_daemons);
-        wx_static_version = Py_BuildValue("(ii)", 1, 0);
-        wx_apache_version = Py_BuildValue("(iii)", AP_SERVER_MAJORVERSION_NUMBER,
-                                          AP_SERVER_MINORVERSION_NUMBER,
-                                          AP_SERVER_PATCHLEVEL_NUMBER);
-    }
     if (set_obj(kc, env, "wsgi.version", wx_static_version) < 0
         || set_str(kc, env, "wsgi.url_scheme", ap_http_scheme(r)) < 0
         || set_obj(kc, env, "wsgi.multithread",
@@ -436,10 +473,11 @@ fail:
 static PyObject *mod_log_error(PyObject *self, PyObject *args)
 {
     int level;
-    const char *text;
-    if (!PyArg_ParseTuple(args, "is", &level, &text))
+    PyObject *text;
+    if (!(text = wx_log_args(args, &level)))
         return NULL;
-    ap_log_error(APLOG_MARK, level, 0, ap_server_conf, "%s", text);
+    ap_log_error(APLOG_MARK, level, 0, ap_server_conf, "%s", PyBytes_AS_STRING(text));
+    Py_DECREF(text);
     Py_RETURN_NONE;
 }
 

@@ -38,6 +38,7 @@
 #include <pwd.h>
 #include <grp.h>
 #include <dlfcn.h>
+#include <pthread.h>
 
 extern module AP_MODULE_DECLARE_DATA wsgi_ext_module;
 APLOG_USE_MODULE(wsgi_ext);
@@ -117,9 +118,11 @@ typedef struct {
 
 extern const char *wx_python_failure;   /* why Python is not available in this process, or NULL */
 void wx_start_python(apr_pool_t *p, server_rec *s);
-wx_interp *wx_enter(const char *group, wx_entered *st, const char **err);
+/* Take the GIL and enter the interpreter of group ("" is the main one), creating it on first use;
+ * NULL with *err (allocated from p) when it cannot be created.  Pair with wx_leave. */
+wx_interp *wx_enter(const char *group, wx_entered *st, apr_pool_t *p, const char **err);
 void wx_leave(wx_entered *st);
-PyObject *wx_interp_func(wx_interp *ip, const char *name);  /* new reference */
+PyObject *wx_interp_func(wx_interp *ip, const char *name);  /* new reference, or NULL */
 void wx_preload_scripts(apr_pool_t *p, server_rec *s);
 void wx_log_python_error(request_rec *r, server_rec *s, const char *what);
 
@@ -128,14 +131,17 @@ extern PyTypeObject wx_RequestType;
 int wx_request_type_ready(void);
 PyObject *wx_request_new(request_rec *r);
 void wx_request_invalidate(PyObject *req);
+int wx_request_end_broken(PyObject *req);
 PyObject *wx_build_environ(request_rec *r, const char *script_name_override,
                            const char *process_group, const char *application_group,
                            const char *callable_object, int script_reloading,
                            int pass_authorization, int map_head);
 PyObject *wx_apache_module_new(void);
+PyObject *wx_log_args(PyObject *args, int *level);   /* (level, text) -> UTF-8 bytes of text */
 
 /* auth.c */
 void wx_auth_register_hooks(apr_pool_t *p);
+int wx_auth_type_ready(void);
 
 /* module.c */
 const char *wx_resolve_app_group(request_rec *r, const char *spec, const char *script_name);

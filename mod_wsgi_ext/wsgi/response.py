@@ -32,6 +32,7 @@ _VALID_MAX = 256
 _valid_status = {}
 _valid_names = set()
 _BAD_VALUE = re.compile(r"[^\t\x20-\x7e\x80-\xff]")
+_LENGTH = re.compile(r"[ \t]*[0-9]+[ \t]*\Z")     # what Apache reads as the same number
 _BYTES = (bytes, bytearray, memoryview)
 
 
@@ -124,12 +125,11 @@ class Response:
                 raise ValueError("response header %r: the value %r holds a control character "
                                  "(CR/LF?) or is not latin-1" % (name, value))
             if name.lower() == "content-length":
-                try:
-                    length = int(value)
-                    if length < 0:
-                        raise ValueError
-                except ValueError:
-                    raise ValueError("invalid Content-Length %r" % value) from None
+                # digits only: int() also takes "1_000" or "+5", which Apache would read as 1
+                # and 5, and the body sent would not be the length declared
+                if not _LENGTH.match(value):
+                    raise ValueError("invalid Content-Length %r" % value)
+                length = int(value)
         self.status = status
         self.code = code
         self.headers = headers
@@ -270,7 +270,7 @@ def _close(result, sink, script):
             return False
         close()
         return False
-    except Exception:
+    except BaseException:   # as in run(): SystemExit from close() must not reach the C handler
         log_exception(sink, _what(script) + " (in close())")
         return True
 

@@ -143,6 +143,9 @@ BAD_CALLS = [
     (lambda sr: sr("200 OK", [("", "1")]), ValueError),
     (lambda sr: sr("200 OK", [("Content-Length", "-1")]), ValueError),
     (lambda sr: sr("200 OK", [("Content-Length", "ten")]), ValueError),
+    # int() takes these, Apache would read 1 and 5: the body would not match the declared length
+    (lambda sr: sr("200 OK", [("Content-Length", "1_000")]), ValueError),
+    (lambda sr: sr("200 OK", [("Content-Length", "+5")]), ValueError),
 ]
 
 
@@ -274,6 +277,21 @@ def test_exception_in_close_is_logged(response, sink):
     assert response.run(simple(Bad([b"a"])), {}, sink) == OK
     assert sink.body == b"a"
     assert "(in close())" in sink.log_text() and "KeyError" in sink.log_text()
+
+
+@pytest.mark.parametrize("exc", [SystemExit(2), KeyboardInterrupt()])
+def test_base_exception_in_close_is_logged_not_raised(response, sink, exc):
+    class Bad(Closing):
+        def close(self):
+            raise exc
+    assert response.run(simple(Bad([b"a"])), {}, sink) == OK
+    assert sink.body == b"a" and not sink.aborts
+    assert "(in close())" in sink.log_text() and type(exc).__name__ in sink.log_text()
+
+
+def test_content_length_with_blanks_around_the_digits_is_kept(response, sink):
+    assert response.run(simple([b"abc"], headers=[("Content-Length", " 3 ")]), {}, sink) == OK
+    assert sink.body == b"abc" and not sink.aborts
 
 
 # ------------------------------------------------------------------ Content-Length
