@@ -499,7 +499,7 @@ def test_good_configuration_passes_configtest():
 
 COMPAT = """
 WSGIDaemonProcess site processes=2 threads=15 display-name=%%{GROUP}
-WSGILazyInitialization On
+WSGISocketRotation Off
 WSGIPythonHashSeed 0
 WSGIDestroyInterpreter On
 WSGIRestrictStdout Off
@@ -521,9 +521,17 @@ def test_compat_directives_are_accepted_and_each_warned_about_once(apache):
     srv = apache(COMPAT)
     assert get(srv, "/env").status_code == 200
     log = srv.log()
-    for name in ("WSGIDaemonProcess", "WSGILazyInitialization", "WSGIPythonHashSeed",
+    for name in ("WSGIDaemonProcess", "WSGISocketRotation", "WSGIPythonHashSeed",
                  "WSGIDestroyInterpreter", "WSGIRestrictStdout", "<WSGIInterpreterOptions>",
                  "WSGIEnableSendfile", "WSGIPassApacheRequest"):
         line = "mod_wsgi_ext: %s is accepted for mod_wsgi compatibility; no effect" % name
         assert log.count(line) == 1, (name, log)
     assert "WSGIPythonPath is accepted" not in log
+
+
+def test_directives_mod_wsgi_6_does_not_have_are_refused(apache):
+    """mod_wsgi 6 dropped these; a configuration using them fails there, and here too."""
+    for name in ("WSGILazyInitialization On", "WSGIStartupTimeout 5"):
+        srv = apache(name + "\n", start=False)
+        rc, out = srv.configtest()
+        assert rc != 0 and "Invalid command '%s'" % name.split()[0] in out, out
