@@ -39,6 +39,60 @@ def test_refuses_to_start_next_to_mod_wsgi(apache, order):
             "remove one of the two LoadModule lines") in lines[0]
 
 
+MOD_PYTHON = "/usr/lib/apache2/modules/mod_python.so"
+
+
+@pytest.mark.skipif(not os.path.exists(MOD_PYTHON),
+                    reason="mod_python is not installed (apt-get install libapache2-mod-python; "
+                           "scripts/bootstrap installs it)")
+@pytest.mark.parametrize("order", ["mod_wsgi_ext first", "mod_python first"])
+def test_refuses_to_start_next_to_mod_python(apache, order):
+    mod_python = "LoadModule python_module %s\n" % MOD_PYTHON
+    conf = "WSGIScriptAlias /hello {root}/apps/hello.wsgi\n"
+    if order == "mod_python first":
+        # the harness puts our LoadModule line before the body: load mod_python through the
+        # base modules instead
+        srv = apache(conf, modules=["python"], start=False)
+    else:
+        srv = apache(mod_python + conf, start=False)
+    assert srv.start(expect_fail=True) != 0
+    lines = our_lines(srv, "emerg")
+    assert len(lines) == 1, srv.output()
+    assert ("mod_wsgi_ext: cannot run in the same server as mod_python (mod_python.c is loaded); "
+            "remove one of the two LoadModule lines") in lines[0]
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root: children then run as www-data")
+def test_refuses_when_the_children_cannot_read_the_module(apache):
+    """The package itself unreadable to www-data (no WSGIPythonHome): the module file is named."""
+    import mod_wsgi_ext.cli
+    base = tempfile.mkdtemp(prefix="wx-locked-pkg-")
+    try:
+        os.chmod(base, 0o755)
+        locked = os.path.join(base, "locked")
+        os.mkdir(locked, 0o700)
+        pkg = os.path.join(locked, "mod_wsgi_ext")
+        os.mkdir(pkg, 0o755)
+        so = os.path.join(pkg, os.path.basename(mod_wsgi_ext.cli.module_path()))
+        shutil.copy(mod_wsgi_ext.cli.module_path(), so)
+        srv = Apache("WSGIScriptAlias /hello {root}/apps/hello.wsgi\n")
+        with open(srv.conf) as f:
+            text = f.read()
+        with open(srv.conf, "w") as f:
+            f.write(text.replace(module_line("mod_wsgi_ext"),
+                                 'LoadModule wsgi_ext_module "%s"' % so))
+        try:
+            assert srv.start(expect_fail=True) != 0
+            lines = our_lines(srv, "emerg")
+            assert len(lines) == 1, srv.output()
+            assert ("mod_wsgi_ext: the user 'www-data' that Apache children run as cannot read %s "
+                    "(the directory %s is not searchable by it)" % (so, locked)) in lines[0]
+        finally:
+            srv.cleanup()
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
 @pytest.fixture
 def locked_home(request):
     """WSGIPythonHome: a symlink to the running venv inside a directory only root can enter."""
