@@ -475,7 +475,8 @@ static int wx_handler(request_rec *r)
         long long mtime = !handler_script && r->finfo.filetype == APR_REG
                           && (r->finfo.valid & APR_FINFO_MTIME) ? (long long)r->finfo.mtime : -1;
         res = PyObject_CallFunction(func, "OOssiissL", req, env, script, callable, reloading,
-                                    dc->iv[WX_DS_ERROR_OVERRIDE] == 1, headers ? headers : "",
+                                    /* WSGIErrorOverride: daemon mode only, as in mod_wsgi */
+                                    0, headers ? headers : "",
                                     proxies ? proxies : "", mtime);
         Py_DECREF(func);
     }

@@ -156,8 +156,10 @@ DIRECTIVES = (
           "filter that may need the body (such as mod_deflate) is active for the request."),
     D("WSGIErrorOverride", FLAG, ALL_DIR + (HTACCESS_FILEINFO,), slot="error_override",
       default="Off", syntax="WSGIErrorOverride On|Off",
-      doc="When On, an error response (status 400 and above) from the application is replaced by "
-          "Apache's own error document (ErrorDocument)."),
+      doc="When On, an error response (status 400 and above) from an application running in a "
+          "daemon process group is replaced by Apache's own error document (ErrorDocument). As "
+          "in mod_wsgi, it has no effect in embedded mode, where the application's own error "
+          "response is sent."),
     D("WSGIRestrictEmbedded", FLAG, (SERVER,), scope=SCOPE_SERVER, slot="restrict_embedded",
       default="Off", syntax="WSGIRestrictEmbedded On|Off",
       doc="When On, no application may run in embedded mode: such a request gets a 500 and a log "

@@ -212,11 +212,6 @@ DIFFERENCES = {
         "PEP 3333 makes a second start_response() without exc_info an error; mod_wsgi lets the "
         "second call replace the first (the spec, interface.md section 6, asks for a 500)",
         lambda mine: mine[0] == "500 Internal Server Error"),
-    "error-override-404": (
-        "mod_wsgi documents WSGIErrorOverride as having no effect in embedded mode (its code "
-        "applies it only to daemon responses); mod_wsgi_ext applies it in embedded mode too, as "
-        "its directive documentation says, so the 404 comes with Apache's error document",
-        lambda mine: mine[0] == "404 Not Found" and "<title>404 Not Found</title>" in mine[2]),
     "content-length-no-body": (
         "the application declares Content-Length: 10 and returns no body; Apache then rewrites "
         "the length to 0 under mod_wsgi (a short 200 that looks complete), while mod_wsgi_ext "
