@@ -274,11 +274,6 @@ static int call_begin(wx_auth_call *c, request_rec *r, const wx_mount *script, i
     else
         c->group = wx_resolve_app_group(r, strcmp(spec, "%{RESOURCE}") ? spec : "%{SERVER}",
                                         r->uri);
-    if (!c->group) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "mod_wsgi_ext: %s '%s': application-group=%s: "
-                      "the variable is not set for this request", directive, script->path, spec);
-        return -1;
-    }
     if (!wx_enter(c->group, &c->st, r->pool, &err)) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "mod_wsgi_ext: cannot run the %s '%s': %s",
                       directive, script->path, err ? err : "cannot enter the interpreter");

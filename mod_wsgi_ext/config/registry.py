@@ -168,10 +168,11 @@ DIRECTIVES = (
       slot="trusted_proxy_headers",
       syntax="WSGITrustedProxyHeaders header ...",
       doc="Proxy headers (X-Forwarded-For, X-Client-IP, X-Real-IP, X-Forwarded-Host, X-Host, "
-          "X-Forwarded-Port, X-Forwarded-Proto, X-Forwarded-Scheme, X-Scheme, X-Forwarded-HTTPS, "
-          "X-Forwarded-SSL, X-Script-Name, X-Forwarded-Script-Name) that rewrite REMOTE_ADDR, "
-          "HTTP_HOST, SERVER_PORT, wsgi.url_scheme or SCRIPT_NAME when the client is a trusted "
-          "proxy. When the client is not trusted, these headers are removed from the environ."),
+          "X-Forwarded-Server, X-Forwarded-Port, X-Forwarded-Proto, X-Forwarded-Scheme, X-Scheme, "
+          "X-Forwarded-HTTPS, X-Forwarded-SSL, X-HTTPS, X-Script-Name, X-Forwarded-Script-Name) "
+          "that rewrite REMOTE_ADDR, HTTP_HOST, SERVER_NAME, SERVER_PORT, wsgi.url_scheme or "
+          "SCRIPT_NAME when the client is a trusted proxy. When the client is not trusted, these "
+          "headers are removed from the environ."),
     D("WSGITrustedProxies", NETS, ALL_DIR + (HTACCESS_FILEINFO,), slot="trusted_proxies",
       syntax="WSGITrustedProxies ip|cidr ...",
       doc="Addresses of the proxies whose WSGITrustedProxyHeaders are believed. Without this "
