@@ -41,7 +41,7 @@ static int user_in_group(uid_t uid, gid_t gid, gid_t want)
     return 0;
 }
 
-static int may(const struct stat *st, uid_t uid, gid_t gid, int bits /* 4 read, 1 exec */)
+static int may(const struct stat *st, uid_t uid, gid_t gid, mode_t bits /* 4 read, 1 exec */)
 {
     if (uid == 0)
         return 1;
