@@ -44,14 +44,8 @@ static PyObject *auth_ended(void)
 
 static PyObject *auth_log(PyObject *self, PyObject *args)
 {
-    int level;
-    PyObject *text;
     AUTHREQ(self);
-    if (!(text = wx_log_args(args, &level)))
-        return NULL;
-    ap_log_rerror(APLOG_MARK, level, 0, r, "%s", PyBytes_AS_STRING(text));
-    Py_DECREF(text);
-    Py_RETURN_NONE;
+    return wx_log_request(r, args);
 }
 
 static PyObject *auth_ssl_is_https(PyObject *self, PyObject *noargs)

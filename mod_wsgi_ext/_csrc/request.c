@@ -221,16 +221,21 @@ PyObject *wx_log_args(PyObject *args, int *level)
     return PyUnicode_AsEncodedString(text, "utf-8", "backslashreplace");
 }
 
-static PyObject *req_log(PyObject *self, PyObject *args)
+PyObject *wx_log_request(request_rec *r, PyObject *args)
 {
     int level;
     PyObject *text;
-    REQ(self);
     if (!(text = wx_log_args(args, &level)))
         return NULL;
     ap_log_rerror(APLOG_MARK, level, 0, r, "%s", PyBytes_AS_STRING(text));
     Py_DECREF(text);
     Py_RETURN_NONE;
+}
+
+static PyObject *req_log(PyObject *self, PyObject *args)
+{
+    REQ(self);
+    return wx_log_request(r, args);
 }
 
 static PyObject *req_get_aborted(PyObject *self, void *closure)

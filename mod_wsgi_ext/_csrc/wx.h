@@ -138,6 +138,7 @@ PyObject *wx_build_environ(request_rec *r, const char *script_name_override,
                            int pass_authorization, int map_head);
 PyObject *wx_apache_module_new(void);
 PyObject *wx_log_args(PyObject *args, int *level);   /* (level, text) -> UTF-8 bytes of text */
+PyObject *wx_log_request(request_rec *r, PyObject *args);   /* log(level, text) for r */
 
 /* auth.c */
 void wx_auth_register_hooks(apr_pool_t *p);
