@@ -34,13 +34,7 @@ typedef struct {
     request_rec *r;
 } wx_AuthObject;
 
-static PyObject *auth_ended(void)
-{
-    PyErr_SetString(PyExc_RuntimeError, "mod_wsgi_ext: this request has already ended");
-    return NULL;
-}
-
-#define AUTHREQ(self) request_rec *r = ((wx_AuthObject *)(self))->r; if (!r) return auth_ended()
+#define AUTHREQ(self) request_rec *r = ((wx_AuthObject *)(self))->r; if (!r) return wx_request_ended()
 
 static PyObject *auth_log(PyObject *self, PyObject *args)
 {

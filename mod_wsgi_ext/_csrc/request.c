@@ -19,13 +19,13 @@ typedef struct {
     int ended;      /* abort() sent the end of the response: nothing more may follow it */
 } wx_RequestObject;
 
-static PyObject *ended(void)
+PyObject *wx_request_ended(void)
 {
     PyErr_SetString(PyExc_RuntimeError, "mod_wsgi_ext: this request has already ended");
     return NULL;
 }
 
-#define REQ(self) request_rec *r = ((wx_RequestObject *)(self))->r; if (!r) return ended()
+#define REQ(self) request_rec *r = ((wx_RequestObject *)(self))->r; if (!r) return wx_request_ended()
 
 static PyObject *req_read(PyObject *self, PyObject *args)
 {

@@ -139,6 +139,7 @@ PyObject *wx_build_environ(request_rec *r, const char *script_name_override,
 PyObject *wx_apache_module_new(void);
 PyObject *wx_log_args(PyObject *args, int *level);   /* (level, text) -> UTF-8 bytes of text */
 PyObject *wx_log_request(request_rec *r, PyObject *args);   /* log(level, text) for r */
+PyObject *wx_request_ended(void);    /* RuntimeError: the request a bridge object held is over */
 
 /* auth.c */
 void wx_auth_register_hooks(apr_pool_t *p);

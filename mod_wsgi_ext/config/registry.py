@@ -278,10 +278,6 @@ def override_words(contexts):
                        if ctx in contexts)
 
 
-def by_name():
-    return {d.name: d for d in DIRECTIVES}
-
-
 def dir_slots():
     return [d for d in DIRECTIVES if d.scope == SCOPE_DIR and d.slot]
 

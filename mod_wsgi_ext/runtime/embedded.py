@@ -22,7 +22,7 @@ from mod_wsgi_ext.runtime import lifecycle, loader
 from mod_wsgi_ext.wsgi import proxy, response, streams
 
 HTTP_INTERNAL_SERVER_ERROR = 500
-APLOG_ERR, APLOG_INFO = 3, 6
+APLOG_ERR = 3
 
 _apache = None
 _group = None
@@ -105,11 +105,12 @@ def init_interpreter(group, python_path):
         sys.argv = ["mod_wsgi"]
 
 
-def _log_load_error(req, err):
-    req.log(APLOG_ERR, "mod_wsgi_ext (pid=%d): %s" % (os.getpid(), err.message))
+def _log_load_error(log, err):
+    """Log why a script could not be used: log(level, text) is a request's or the server's."""
+    log(APLOG_ERR, "mod_wsgi_ext (pid=%d): %s" % (os.getpid(), err.message))
     for line in err.detail.rstrip("\n").split("\n"):
         if line:
-            req.log(APLOG_ERR, line)
+            log(APLOG_ERR, line)
 
 
 def _flush_request_output(errors):
@@ -130,7 +131,7 @@ def handle(req, environ, script, callable_name, reloading, error_override, proxy
     try:
         app = loader.load_application(script, callable_name, reloading, _group, mtime)
     except loader.LoadError as err:
-        _log_load_error(req, err)
+        _log_load_error(req.log, err)
         return HTTP_INTERNAL_SERVER_ERROR
     errors = streams.Errors(req.log)
     environ["wsgi.input"] = streams.Input(req)
@@ -146,10 +147,7 @@ def preload(script, is_alias):
     try:
         loader.load_module(script, True, _group)
     except loader.LoadError as err:
-        _apache.log_error(APLOG_ERR, "mod_wsgi_ext (pid=%d): %s" % (os.getpid(), err.message))
-        for line in err.detail.rstrip("\n").split("\n"):
-            if line:
-                _apache.log_error(APLOG_ERR, line)
+        _log_load_error(_apache.log_error, err)
 
 
 def shutdown():
