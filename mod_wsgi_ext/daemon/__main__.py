@@ -55,8 +55,8 @@ def parse(argv):
     add("--graceful-timeout", type=float, default=15.0)
     add("--shutdown-timeout", type=float, default=5.0)
     add("--python-path", action="append", default=[])
-    add("--import", dest="imports", action="append", default=[],
-        help="SCRIPT NUL APPLICATION-GROUP: preload before serving")
+    add("--import", dest="imports", action="append", default=[], nargs=2,
+        metavar=("SCRIPT", "APPLICATION_GROUP"), help="preload before serving")
     add("--display-name", default="")
     add("--lang", default="")
     add("--locale", default="")
@@ -120,8 +120,7 @@ def setup_python(o, daemon):
 
 
 def preload(o, daemon):
-    for item in o.imports:
-        script, _, group = item.partition("\0")
+    for script, group in o.imports:
         try:
             loader.load_module(script, False, group)
         except loader.LoadError as err:

@@ -37,6 +37,8 @@ Child -> daemon:
 
 Daemon -> child:
 
+``P`` the daemon process's pid (4 bytes, big-endian), once, first on a new connection after a
+    good preamble (so that the child can say which process died, if it does).
 ``R`` read: the application wants body data; payload 4 bytes, big-endian, the most wanted.
 ``S`` response head (once): ``"NNN reason" NUL name NUL value NUL ...`` (latin-1).
 ``D`` response body data; ``F`` the same, then flush it to the client now.
@@ -51,7 +53,7 @@ Daemon -> child:
     connection.  Also sent unasked on an idle connection before the daemon closes it.
 
 Order on one connection: child ``Q``; then, until a final frame (``Z``, ``X``, ``G``), the
-daemon sends ``R``/``S``/``D``/``F``/``L`` and the child answers each ``R`` with one ``B`` or ``E``.
+daemon sends ``P``/``R``/``S``/``D``/``F``/``L`` and the child answers each ``R`` with one ``B`` or ``E``.
 A daemon that closes the connection before a final frame has died: before ``S`` the client gets a
 502, after it a cut connection; never a short 200.
 """
@@ -70,7 +72,7 @@ U32 = struct.Struct(">I")
 Z_PAYLOAD = struct.Struct(">II")
 
 REQUEST_TYPES = frozenset(b"QBE")
-RESPONSE_TYPES = frozenset(b"RSDFLZXG")
+RESPONSE_TYPES = frozenset(b"PRSDFLZXG")
 FINAL_TYPES = frozenset(b"ZXG")
 FLAG_CLOSE = 1
 

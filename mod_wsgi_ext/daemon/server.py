@@ -143,6 +143,7 @@ class Daemon:
                     data = conn.reader.read_exact(P.PREAMBLE_LEN)
                     P.check_preamble(data, self.secret)
                     conn.authed = True
+                    conn.sock.sendall(P.frame(b"P", P.U32.pack(os.getpid())))
                 outcome = serve(conn, self)
             except P.Closed:
                 pass
