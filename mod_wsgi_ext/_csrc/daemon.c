@@ -154,11 +154,14 @@ static void death(int reason, void *data, int status)
     wx_daemon_rt *rt = dp->rt;
     apr_pool_t *p;
     int delay = 0;
-    if (reason != APR_OC_REASON_DEATH && reason != APR_OC_REASON_LOST) {
-        if (reason == APR_OC_REASON_UNREGISTER || reason == APR_OC_REASON_RESTART)
-            ; /* the configuration pool's cleanup stops the process */
+    if (reason == APR_OC_REASON_UNREGISTER) {
+        dp->registered = 0;     /* the pool that held the registration is going */
         return;
     }
+    if (reason != APR_OC_REASON_DEATH && reason != APR_OC_REASON_LOST)
+        return;                 /* RESTART, RUNNING: the configuration pool's cleanup stops it */
+    /* APR keeps the record (it crashes on unregistering one it does not hold) */
+    dp->registered = 0;
     apr_proc_other_child_unregister(dp);
     dp->running = 0;
     {
@@ -263,6 +266,7 @@ static void spawn(wx_dproc *dp, int delay)
     dp->running = 1;
     dp->started = apr_time_now();
     apr_proc_other_child_register(&dp->proc, death, dp, NULL, dp->pconf);
+    dp->registered = 1;
     ap_log_error(APLOG_MARK, APLOG_INFO, 0, rt->s, "mod_wsgi_ext: started daemon process %d of "
                  "group '%s' (pid %" APR_PID_T_FMT ")", dp->index, rt->d->name, pid);
     apr_pool_destroy(p);
@@ -276,10 +280,12 @@ static apr_status_t stop_group(void *data)
     apr_time_t deadline = apr_time_now() + apr_time_from_sec(rt->shutdown_timeout);
     for (i = 0; i < rt->processes; i++) {
         wx_dproc *dp = &rt->procs[i];
-        if (dp->running) {
+        if (dp->registered) {
+            dp->registered = 0;
             apr_proc_other_child_unregister(dp);
-            kill(dp->proc.pid, SIGTERM);
         }
+        if (dp->running)
+            kill(dp->proc.pid, SIGTERM);
     }
     if (!exiting)
         return APR_SUCCESS;     /* they drain the old children's requests; the MPM reaps them */
@@ -288,7 +294,10 @@ static apr_status_t stop_group(void *data)
         for (i = 0; i < rt->processes; i++) {
             wx_dproc *dp = &rt->procs[i];
             if (dp->running) {
-                if (waitpid(dp->proc.pid, NULL, WNOHANG) == 0)
+                /* at exit the MPM may have left SIGCHLD ignored: then waitpid says ECHILD
+                 * while the process still runs */
+                pid_t w = waitpid(dp->proc.pid, NULL, WNOHANG);
+                if (w == 0 || (w < 0 && errno == ECHILD && kill(dp->proc.pid, 0) == 0))
                     left++;
                 else
                     dp->running = 0;
@@ -305,7 +314,7 @@ static apr_status_t stop_group(void *data)
                          "shutdown-timeout=%d s; killed", i, rt->d->name, dp->proc.pid,
                          rt->shutdown_timeout);
             kill(dp->proc.pid, SIGKILL);
-            waitpid(dp->proc.pid, NULL, 0);
+            waitpid(dp->proc.pid, NULL, WNOHANG);
             dp->running = 0;
         }
     }

@@ -32,6 +32,7 @@ typedef struct wx_dproc {
     int index;
     apr_proc_t proc;
     int running;
+    int registered;          /* with apr_proc_other_child_register */
     int quick;               /* deaths in a row after less than a second */
     apr_time_t started;
     apr_pool_t *pconf;
