@@ -66,6 +66,7 @@ class Daemon:
         self.queue = queue.SimpleQueue()
         self.busy = {}            # thread ident -> [conn, start (monotonic), script, timed out]
         self.busy_lock = threading.Lock()
+        self.pending = 0          # connections queued or being served (under busy_lock)
         self.idle = set()         # connections registered with the selector
         self.returned = []        # connections handed back by workers
         self.returned_lock = threading.Lock()
@@ -166,11 +167,11 @@ class Daemon:
                 conn.idle_since = time.monotonic()
                 with self.returned_lock:
                     self.returned.append(conn)
-                self.wake()
             else:
                 conn.close()
-                if self.retiring:
-                    self.wake()
+            with self.busy_lock:
+                self.pending -= 1
+            self.wake()
 
     # ------------------------------------------------------------------ watchdog
 
@@ -287,6 +288,8 @@ class Daemon:
                     conn = key.data
                     self.sel.unregister(conn.sock)
                     self.idle.discard(conn)
+                    with self.busy_lock:
+                        self.pending += 1
                     self.queue.put((conn, time.monotonic()))
             with self.returned_lock:
                 back, self.returned = self.returned, []
@@ -313,11 +316,12 @@ class Daemon:
                     self.goodbye(conn)
             if self.retiring or self.draining:
                 with self.busy_lock:
-                    running = sum(1 for e in self.busy.values() if not e[3])
-                if self.retiring and not running and self.queue.empty():
+                    # a request whose thread is stuck past request-timeout was answered already
+                    running = self.pending - sum(1 for e in self.busy.values() if e[3])
+                if self.retiring and not running:
                     return self.exit("retired: %s" % self.retire_reason)
                 if self.draining:
-                    if running or self.idle or not self.queue.empty():
+                    if running or self.idle:
                         idle_since_drain = None
                     elif idle_since_drain is None:
                         idle_since_drain = now
@@ -329,6 +333,11 @@ class Daemon:
 
     def exit(self, why):
         self.log(APLOG_INFO, "process exiting: %s" % why)
+        # whatever the children may still send on a connection gets G first: never run, never lost
+        with self.returned_lock:
+            back, self.returned = self.returned, []
+        for conn in back + list(self.idle):
+            self.goodbye(conn)
         done = threading.Event()
 
         def shutdown():

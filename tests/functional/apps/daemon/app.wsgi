@@ -49,7 +49,8 @@ def application(environ, start_response):
     if path == "/die":
         os._exit(7)
     if path == "/segv":
-        os.kill(os.getpid(), signal.SIGSEGV)
+        import ctypes
+        ctypes.string_at(0)     # a real segfault, in this thread
     if path == "/die-after-head":
         start_response("200 OK", [("Content-Type", "text/plain")])
 
