@@ -233,10 +233,7 @@ static const char *check_daemon_value(apr_pool_t *p, const char *key, int kind, 
         int flag;
         return check_flag(p, apr_pstrcat(p, "option ", key, NULL), val, &flag);
     }
-    case WX_K_STR:
-    case WX_K_PATHLIST:
-        return *val ? NULL : apr_psprintf(p, "option %s must not be empty", key);
-    default:
+    default:    /* STR, PATHLIST (mod_wsgi-express writes python-path='') and COMPAT */
         return NULL;
     }
 }

@@ -100,8 +100,14 @@ class Sink:
         return False
 
     def start(self, code, reason, headers):
+        head = P.encode_head("%d %s" % (code, reason), headers)
+        if len(head) > P.MAX_FRAME:
+            name, value = max(headers, key=lambda h: len(h[0]) + len(h[1]))
+            raise ValueError("the response head is %d bytes, over the limit of %d bytes between "
+                             "a daemon and Apache; its largest header is %r (%d bytes)"
+                             % (len(head), P.MAX_FRAME, name, len(name) + len(value)))
         self.conn.head_sent = True
-        self.out.append(P.frame(b"S", P.encode_head("%d %s" % (code, reason), headers)))
+        self.out.append(P.frame(b"S", head))
 
     def write(self, data, flush=False):
         if self.gone:
@@ -231,6 +237,11 @@ def serve(conn, daemon):
     except ValueError:
         mtime = -1
     reloading = meta.get(":reloading") == "1"
+    if reloading and mtime < 0:     # Apache did not say: look ourselves
+        try:
+            mtime = os.stat(script).st_mtime_ns // 1000
+        except OSError:
+            pass
     if reloading and mtime >= 0:
         loaded = loader.loaded_mtime(script, group)
         if loaded is not None and loaded != mtime:

@@ -73,6 +73,15 @@ class _LogStream:
 def _compat_module(group):
     """A small ``mod_wsgi`` module so code written for mod_wsgi finds what it looks for."""
     mod = types.ModuleType("mod_wsgi", "mod_wsgi compatibility provided by mod_wsgi_ext")
+    # the mod_wsgi package from PyPI, when installed, keeps its submodules importable
+    # (mod_wsgi-express's handler script imports mod_wsgi.express.runtime)
+    try:
+        import importlib.machinery
+        spec = importlib.machinery.PathFinder.find_spec("mod_wsgi")
+        if spec is not None and spec.submodule_search_locations:
+            mod.__path__ = list(spec.submodule_search_locations)
+    except Exception:
+        pass
     mod.process_group = ""
     mod.application_group = group
     mod.maximum_processes = _apache.max_daemons

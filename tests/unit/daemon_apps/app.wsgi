@@ -20,6 +20,9 @@ def application(environ, start_response):
     if path == "/print":
         print("printed by the app")
         environ["wsgi.errors"].write("to wsgi.errors\n")
+    if path == "/bighead":
+        start_response("200 OK", [("X-Huge", "x" * (2 << 20))])
+        return [b""]
     if path == "/stream":
         start_response("200 OK", [("Content-Type", "text/plain")])
         return (b"chunk%d;" % i for i in range(3))
