@@ -1,6 +1,5 @@
-/* daemon.c -- daemon mode on the Apache side: the supervisor in the parent and the forwarder in
- * the children.  The wire protocol is specified in mod_wsgi_ext/daemon/protocol.py; the daemon
- * program is mod_wsgi_ext/daemon/ (Python).
+/* daemon.c -- daemon mode on the Apache side, in the parent: the supervisor.  The wire protocol
+ * is specified in mod_wsgi_ext/daemon/protocol.py; the daemon program is mod_wsgi_ext/daemon/.
  *
  * Parent (post_config of the real configuration pass, never under apache2 -t):
  *   - a new 32-byte secret per configuration generation;
@@ -16,12 +15,7 @@
  *     to shutdown-timeout and then kills what is left.
  * check_config: a literal group name in WSGIProcessGroup / process-group= that no
  *   WSGIDaemonProcess defines fails apache2 -t with the file and line.
- * Children: wx_daemon_forward() streams a request over a pooled persistent connection (at most
- *   ThreadsPerChild idle ones per group, none idle longer than 30 s: the daemon keeps them 60 s)
- *   and streams the framed answer back.  A request is sent again on a new connection only when
- *   writing it failed or the daemon answered G (it promises not to have run it); a daemon that
- *   goes away mid-request costs the client a 502 before the response head, or a cut connection
- *   after it, with a log line naming the process, how it died and the script.
+ * The children's half, the forwarder, is daemon_fwd.c; the structures both share are in daemon.h.
  */
 #include "wx.h"
 

@@ -226,7 +226,12 @@ static const char *death_cause(apr_pool_t *p, pid_t pid)
 static void end_broken(request_rec *r)
 {
     conn_rec *c = r->connection;
-    apr_bucket_brigade *bb = apr_brigade_create(r->pool, c->bucket_alloc);
+    apr_bucket_brigade *bb;
+    /* the head (and what ap_rwrite buffered) must be out first: an error bucket that reaches
+     * the header filter before the head would become a 502 page instead of a cut response */
+    if (!c->aborted)
+        ap_rflush(r);
+    bb = apr_brigade_create(r->pool, c->bucket_alloc);
     r->no_cache = 1;
     c->keepalive = AP_CONN_CLOSE;
     if (!c->aborted)
@@ -272,6 +277,7 @@ typedef struct {
     pid_t pid;
     int status;
     int reusable;
+    const char *redirect;    /* 200 with a local Location: served by an internal redirect */
 } wx_relay;
 
 static int relay(wx_relay *x, int fd)
@@ -306,12 +312,12 @@ static int relay(wx_relay *x, int fd)
                 if (rd.start == rd.end && rd_fill(&rd) < 0)
                     goto broken;
                 n = rd.end - rd.start < len ? rd.end - rd.start : len;
-                if (!gone && ap_rwrite(rd.buf + rd.start, (int)n, r) < 0)
+                if (!gone && !x->redirect && ap_rwrite(rd.buf + rd.start, (int)n, r) < 0)
                     gone = 1;
                 rd.start += n;
                 len -= n;
             }
-            if (!gone && h[0] == 'F' && ap_rflush(r) < 0)
+            if (!gone && !x->redirect && h[0] == 'F' && ap_rflush(r) < 0)
                 gone = 1;
             if (gone || r->connection->aborted) {
                 /* the client went away: closing the daemon connection makes the application's
@@ -337,6 +343,11 @@ static int relay(wx_relay *x, int fd)
             if (set_head(r, payload, len) < 0) {
                 why = "a malformed response head";
                 goto protocol;
+            }
+            if (r->status == 200) {
+                const char *loc = apr_table_get(r->headers_out, "Location");
+                if (loc && loc[0] == '/')
+                    x->redirect = loc;     /* as mod_wsgi and CGI: the body is not sent */
             }
             break;
         case 'R': {
@@ -471,6 +482,23 @@ int wx_daemon_forward(request_rec *r, const char *group, const char *script,
                       "group '%s', which no WSGIDaemonProcess defines", script, group);
         return HTTP_INTERNAL_SERVER_ERROR;
     }
+    /* the CGI variables go into the request's environment, as ap_add_cgi_vars() and mod_wsgi
+     * do, so that an internal redirect (a 200 with a local Location) passes them on as
+     * REDIRECT_*; REQUEST_URI is the URI the client asked for, before any internal redirect */
+    {
+        request_rec *first = r;
+        while (first->prev)
+            first = first->prev;
+        apr_table_setn(r->subprocess_env, "SERVER_PROTOCOL", r->protocol);
+        apr_table_setn(r->subprocess_env, "REQUEST_METHOD",
+                       map_head && r->header_only ? "GET" : r->method);
+        apr_table_setn(r->subprocess_env, "QUERY_STRING", r->args ? r->args : "");
+        apr_table_setn(r->subprocess_env, "REQUEST_URI", first->unparsed_uri);
+        apr_table_setn(r->subprocess_env, "SCRIPT_NAME", script_name);
+        apr_table_setn(r->subprocess_env, "PATH_INFO", r->path_info ? r->path_info : "");
+        arr = apr_table_elts(r->subprocess_env);
+        e = (const apr_table_entry_t *)arr->elts;
+    }
     hd.p = r->pool;
     hd.cap = 4096;
     hd.len = 5;
@@ -483,12 +511,6 @@ int wx_daemon_forward(request_rec *r, const char *group, const char *script,
         if (auth)
             head_add(&hd, "HTTP_AUTHORIZATION", auth);
     }
-    head_add(&hd, "SERVER_PROTOCOL", r->protocol);
-    head_add(&hd, "REQUEST_METHOD", map_head && r->header_only ? "GET" : r->method);
-    head_add(&hd, "QUERY_STRING", r->args ? r->args : "");
-    head_add(&hd, "REQUEST_URI", r->unparsed_uri);
-    head_add(&hd, "SCRIPT_NAME", script_name);
-    head_add(&hd, "PATH_INFO", r->path_info ? r->path_info : "");
     head_add(&hd, "wsgi.url_scheme", ap_http_scheme(r));
     head_add(&hd, "mod_wsgi.process_group", group);
     head_add(&hd, "mod_wsgi.application_group", application_group);
@@ -567,6 +589,13 @@ int wx_daemon_forward(request_rec *r, const char *group, const char *script,
         if (x.status == WX_BROKEN) {
             end_broken(r);
             return OK;
+        }
+        if (x.status == OK && x.redirect) {
+            /* a GET of the new location, without the body the first request had */
+            r->method = "GET";
+            r->method_number = M_GET;
+            apr_table_unset(r->headers_in, "Content-Length");
+            ap_internal_redirect_handler(x.redirect, r);
         }
         return x.status;
     }

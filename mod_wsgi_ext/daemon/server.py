@@ -31,6 +31,7 @@ modules the scripts import are shared.  For full isolation, use one daemon group
 import faulthandler
 import os
 import queue
+import select
 import selectors
 import signal
 import socket
@@ -48,6 +49,7 @@ LEVEL_NAMES = {2: "crit", 3: "error", 4: "warn", 5: "notice", 6: "info", 7: "deb
 EXIT_OK, EXIT_LOAD_FAILED, EXIT_STARTUP_TIMEOUT = 0, 3, 4
 # the Apache side never keeps an idle pooled connection longer than this (daemon.c agrees)
 IDLE_CONNECTION_TIMEOUT = 60.0
+LINGER_MS = 5          # how long a worker waits for the next request on the connection it served
 
 
 class Daemon:
@@ -129,40 +131,61 @@ class Daemon:
 
     # ------------------------------------------------------------------ workers
 
+    def serve_one(self, ident, conn):
+        entry = [conn, time.monotonic(), "", False]
+        with self.busy_lock:
+            self.busy[ident] = entry
+        outcome = Outcome.CLOSE
+        try:
+            if not conn.authed:
+                data = conn.reader.read_exact(P.PREAMBLE_LEN)
+                P.check_preamble(data, self.secret)
+                conn.authed = True
+                conn.sock.sendall(P.frame(b"P", P.U32.pack(os.getpid())))
+            outcome = serve(conn, self)
+        except P.Closed:
+            pass
+        except P.ProtocolError as e:
+            self.log(APLOG_ERR, "protocol error on a connection from Apache: %s" % e)
+        except OSError as e:
+            self.log(APLOG_INFO, "connection from Apache failed: %s" % e)
+        except BaseException:
+            self.log(APLOG_ERR, "internal error serving a request:\n"
+                     + traceback.format_exc().rstrip())
+        with self.busy_lock:
+            self.busy.pop(ident, None)
+            self.requests += 1
+            requests = self.requests
+        if entry[3]:
+            outcome = Outcome.CLOSE     # the watchdog answered it already
+        self.last_activity = time.monotonic()
+        if self.o.maximum_requests and requests >= self.o.maximum_requests:
+            self.retire("maximum-requests=%d reached" % self.o.maximum_requests)
+        return outcome
+
     def worker(self):
         ident = threading.get_ident()
+        poller = select.poll()
         while True:
             conn, ready = self.queue.get()
             if conn is None:
                 return
-            entry = [conn, time.monotonic(), "", False]
-            with self.busy_lock:
-                self.busy[ident] = entry
-            outcome = Outcome.CLOSE
-            try:
-                if not conn.authed:
-                    data = conn.reader.read_exact(P.PREAMBLE_LEN)
-                    P.check_preamble(data, self.secret)
-                    conn.authed = True
-                    conn.sock.sendall(P.frame(b"P", P.U32.pack(os.getpid())))
-                outcome = serve(conn, self)
-            except P.Closed:
-                pass
-            except P.ProtocolError as e:
-                self.log(APLOG_ERR, "protocol error on a connection from Apache: %s" % e)
-            except OSError as e:
-                self.log(APLOG_INFO, "connection from Apache failed: %s" % e)
-            except BaseException:
-                self.log(APLOG_ERR, "internal error serving a request:\n"
-                         + traceback.format_exc().rstrip())
-            with self.busy_lock:
-                self.busy.pop(ident, None)
-            if entry[3]:
-                outcome = Outcome.CLOSE     # the watchdog answered it already
-            self.requests += 1
-            self.last_activity = time.monotonic()
-            if self.o.maximum_requests and self.requests >= self.o.maximum_requests:
-                self.retire("maximum-requests=%d reached" % self.o.maximum_requests)
+            while True:
+                outcome = self.serve_one(ident, conn)
+                # An Apache child usually sends its next request on the same connection within
+                # a millisecond or two: wait for it here a moment (GIL released) instead of
+                # handing the connection back to the selector thread and waking a worker again.
+                # Not when others are queued: then this thread is needed elsewhere.
+                if (outcome == Outcome.KEEP and not conn.broken and not self.retiring
+                        and not self.draining and self.queue.empty()):
+                    poller.register(conn.fileno, select.POLLIN)
+                    try:
+                        ready_now = poller.poll(LINGER_MS)
+                    finally:
+                        poller.unregister(conn.fileno)
+                    if ready_now:
+                        continue
+                break
             if outcome == Outcome.KEEP and not conn.broken:
                 conn.idle_since = time.monotonic()
                 with self.returned_lock:
