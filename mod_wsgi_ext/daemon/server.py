@@ -198,15 +198,19 @@ class Daemon:
 
     # ------------------------------------------------------------------ watchdog
 
+    def arm_deadlock_timer(self):
+        """faulthandler's own (native) thread dumps every stack and exits the process unless
+        this is called again within deadlock-timeout: it cannot be while the GIL is stuck."""
+        if self.o.deadlock_timeout:
+            faulthandler.dump_traceback_later(self.o.deadlock_timeout, exit=True,
+                                              file=sys.__stderr__)
+
     def watchdog(self):
         o = self.o
         while True:
             time.sleep(0.25)
             now = time.monotonic()
-            if o.deadlock_timeout:
-                # faulthandler's own thread fires if this thread cannot run (GIL held forever)
-                faulthandler.dump_traceback_later(o.deadlock_timeout, exit=True,
-                                                  file=sys.__stderr__)
+            self.arm_deadlock_timer()
             if os.getppid() != self.ppid:
                 self.log(APLOG_ERR, "the Apache parent process went away; exiting")
                 self.drain()
@@ -284,6 +288,7 @@ class Daemon:
 
     def run(self):
         o = self.o
+        self.arm_deadlock_timer()      # before the first request can hold the GIL
         for _ in range(o.threads):
             threading.Thread(target=self.worker, daemon=True, name="wsgi-worker").start()
         threading.Thread(target=self.watchdog, daemon=True, name="watchdog").start()

@@ -87,3 +87,31 @@ def test_flask_application_in_a_daemon_group(apache, mpm):
     payload = {"name": "kettle", "note": "ünïcode"}
     r = requests.post(srv.url("/shop/api/echo"), json=payload)
     assert r.status_code == 201
+
+
+def test_startup_timeout_restarts_a_process_stuck_in_preloading(apache):
+    srv = apache("WSGIDaemonProcess g threads=2 startup-timeout=1\n"
+                 "WSGIImportScript {root}/apps/daemon/slow_import.py process-group=g "
+                 "application-group=%{GLOBAL}\n"
+                 "WSGIScriptAlias /app {root}/apps/daemon/app.wsgi process-group=g\n")
+    assert srv.wait_log("Timeout (0:00:01)!", timeout=10)
+    assert srv.wait_log("slow_import.py", timeout=5)     # where it was stuck
+    assert srv.wait_log("of group 'g'", timeout=5)
+    assert srv.wait_log("exited with status 1; starting a new one", timeout=10)
+
+
+def test_deadlock_timeout_restarts_a_process_whose_gil_is_stuck(apache):
+    srv = apache("WSGIDaemonProcess g threads=2 deadlock-timeout=1\n"
+                 "WSGIScriptAlias /app {root}/apps/daemon/app.wsgi process-group=g\n")
+    first = pid_of(requests.get(srv.url("/app/")).text)
+    r = requests.get(srv.url("/app/hold-gil?20"), timeout=30)
+    assert r.status_code == 502
+    assert srv.wait_log("Timeout (0:00:01)!")
+    assert srv.wait_log("(pid %d) of group 'g' went away while running" % first)
+    deadline = time.time() + 5
+    while time.time() < deadline:
+        r = requests.get(srv.url("/app/"))
+        if r.status_code == 200:
+            break
+        time.sleep(0.2)
+    assert r.status_code == 200 and pid_of(r.text) != first

@@ -62,6 +62,25 @@ def application(environ, start_response):
     if path == "/print":
         print("printed from the daemon app")
         environ["wsgi.errors"].write("wsgi.errors from the daemon app\n")
+    if path == "/hold-gil":
+        import ctypes
+        ctypes.PyDLL(None).sleep(int(qs or "10"))     # libc sleep() with the GIL held
+    if path == "/forever":
+        start_response("200 OK", [("Content-Type", "application/octet-stream")])
+
+        class Forever:
+            sent = 0
+
+            def __iter__(self):
+                return self
+
+            def __next__(self):
+                self.sent += 1
+                return b"z" * 65536
+
+            def close(self):
+                print("forever closed after %d blocks" % self.sent)
+        return Forever()
     if path == "/stream":
         start_response("200 OK", [("Content-Type", "text/plain")])
 
