@@ -50,9 +50,10 @@ def parse(argv):
     for name in ("maximum-requests", "umask"):
         add("--" + name, type=int, default=0)
     for name in ("request-timeout", "inactivity-timeout", "startup-timeout", "queue-timeout",
-                 "socket-timeout", "deadlock-timeout", "restart-interval", "delay"):
+                 "socket-timeout", "restart-interval", "delay"):
         add("--" + name, type=float, default=0.0)
     add("--graceful-timeout", type=float, default=15.0)
+    add("--deadlock-timeout", type=float, default=300.0)
     add("--shutdown-timeout", type=float, default=5.0)
     add("--python-path", action="append", default=[])
     add("--import", dest="imports", action="append", default=[], nargs=2,

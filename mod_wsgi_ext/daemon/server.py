@@ -75,6 +75,7 @@ class Daemon:
         self.requests = 0
         self.last_activity = time.monotonic()
         self.started = time.monotonic()
+        self.armed_at = -1e9
         self.ppid = os.getppid()
         self.wake_r, self.wake_w = os.pipe()
         os.set_blocking(self.wake_r, False)
@@ -200,10 +201,13 @@ class Daemon:
 
     def arm_deadlock_timer(self):
         """faulthandler's own (native) thread dumps every stack and exits the process unless
-        this is called again within deadlock-timeout: it cannot be while the GIL is stuck."""
-        if self.o.deadlock_timeout:
-            faulthandler.dump_traceback_later(self.o.deadlock_timeout, exit=True,
-                                              file=sys.__stderr__)
+        this is called again within deadlock-timeout: it cannot be while the GIL is stuck.
+        Re-armed every quarter of the timeout (each arming starts a thread)."""
+        timeout = self.o.deadlock_timeout
+        now = time.monotonic()
+        if timeout and now - self.armed_at >= min(timeout / 4, 5.0):
+            self.armed_at = now
+            faulthandler.dump_traceback_later(timeout, exit=True, file=sys.__stderr__)
 
     def watchdog(self):
         o = self.o
