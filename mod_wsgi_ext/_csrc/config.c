@@ -146,10 +146,15 @@ apr_array_header_t *wx_group_refs(apr_pool_t *pconf)
     return pool_list(pconf, "wsgi_ext_group_refs", sizeof(wx_group_ref));
 }
 
+/* Also called per request (from several threads): looks only, never allocates. */
 wx_daemon *wx_daemon_find(apr_pool_t *pconf, const char *name)
 {
-    apr_array_header_t *list = wx_daemon_list(pconf);
+    void *v = NULL;
+    apr_array_header_t *list;
     int i;
+    apr_pool_userdata_get(&v, "wsgi_ext_daemon_list", pconf);
+    if (!(list = v))
+        return NULL;
     for (i = 0; i < list->nelts; i++) {
         wx_daemon *d = ((wx_daemon **)list->elts)[i];
         if (!strcmp(d->name, name))

@@ -61,16 +61,23 @@ static const char *make_socket(apr_pool_t *p, server_rec *s, wx_daemon_rt *rt)
     if (fd < 0)
         return apr_psprintf(p, "socket(): %s", strerror(errno));
     unlink(rt->path);
-    if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-        const char *e = apr_psprintf(p, "cannot create the socket %s: %s (set WSGISocketPrefix "
-                                     "to a writable directory)", rt->path, strerror(errno));
-        close(fd);
-        return e;
+    {
+        /* made 0600 from the start, and handed to the children's user with lchown: as root,
+         * never follow a link someone could put in the socket's place */
+        mode_t old = umask(0177);
+        int rc = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+        umask(old);
+        if (rc < 0) {
+            const char *e = apr_psprintf(p, "cannot create the socket %s: %s (set "
+                                         "WSGISocketPrefix to a writable directory)", rt->path,
+                                         strerror(errno));
+            close(fd);
+            return e;
+        }
     }
     /* only the children's user may connect (connecting needs write permission) */
-    if (geteuid() == 0 && chown(rt->path, ap_unixd_config.user_id, (gid_t)-1) < 0)
-        ap_log_error(APLOG_MARK, APLOG_WARNING, errno, s, "mod_wsgi_ext: chown %s", rt->path);
-    chmod(rt->path, 0600);
+    if (geteuid() == 0 && lchown(rt->path, ap_unixd_config.user_id, (gid_t)-1) < 0)
+        ap_log_error(APLOG_MARK, APLOG_WARNING, errno, s, "mod_wsgi_ext: lchown %s", rt->path);
     if (listen(fd, rt->backlog) < 0) {
         close(fd);
         return apr_psprintf(p, "listen on %s: %s", rt->path, strerror(errno));
