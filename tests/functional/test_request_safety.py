@@ -227,3 +227,11 @@ def test_request_start_refuses_what_start_response_would(srv, which):
     assert resp.text in ("ValueError", "TypeError"), resp.text
     assert "X-Injected" not in resp.headers and "X-A" not in resp.headers
     assert not crashes(srv)
+
+
+@pytest.mark.parametrize("which", ["pipe", "past-end", "negative", "closed"])
+def test_request_sendfile_refuses_what_is_not_part_of_a_regular_file(srv, which):
+    resp = requests.get(srv.url("/rs/raw-sendfile?" + which), timeout=10)
+    assert resp.status_code == 200
+    assert resp.text == "ValueError"
+    assert not crashes(srv)

@@ -11,6 +11,8 @@ first path segment after the mount picks one; what threads saw goes to the error
                          the request ended: every call must raise RuntimeError
     raw-start            calls the sink's start() directly with a header the Python side would
                          refuse (query: which); answers the exception's type
+    raw-sendfile         calls the sink's sendfile() with what is not a regular file or a range
+                         outside the file (query: which); answers the exception's type
     bigfile              serves FILE (query) with wsgi.file_wrapper, closes it, then opens
                          decoy files that take its descriptor number while Apache may still send
     headers-after        changes its header list after start_response (query: how)
@@ -148,6 +150,31 @@ def raw_start(environ, start_response):
     return [answer.encode()]
 
 
+def raw_sendfile(environ, start_response):
+    sink = start_response.__self__.sink
+    which = environ["QUERY_STRING"]
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    r, w = os.pipe()
+    try:
+        with open(__file__, "rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            if which == "pipe":
+                sink.sendfile(r, 0, 1)
+            elif which == "past-end":
+                sink.sendfile(f.fileno(), 1, size)
+            elif which == "negative":
+                sink.sendfile(f.fileno(), -1, 1)
+            elif which == "closed":
+                sink.sendfile(w + 100, 0, 1)
+        answer = "accepted"
+    except ValueError:
+        answer = "ValueError"
+    finally:
+        os.close(r)
+        os.close(w)
+    return [answer.encode()]
+
+
 class _Closing:
     def __init__(self, f, decoy):
         self.f = f
@@ -210,6 +237,7 @@ ROUTES = {
     "late-reader": late_reader,
     "sink-after-return": sink_after_return,
     "raw-start": raw_start,
+    "raw-sendfile": raw_sendfile,
     "bigfile": bigfile,
     "headers-after": headers_after,
 }
