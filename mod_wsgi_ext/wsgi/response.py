@@ -143,8 +143,8 @@ class Response:
         return self.write
 
     def declare_length(self, length):
-        """Add a Content-Length the application did not give (to a copy: its list is its own)."""
-        self.headers = self.headers + [("Content-Length", str(length))]
+        """Add a Content-Length the application did not give (to our copy of its list)."""
+        self.headers.append(("Content-Length", str(length)))
         self.length = length
 
     def _send_head(self):
