@@ -199,6 +199,10 @@ static apr_off_t checked_length(const char *v)
     return digits && !*v ? n : -1;
 }
 
+/* the checked header (name, value) tuple's name is this one (ASCII case-insensitively) */
+#define IS_NAME(item, lit) (PyUnicode_GET_LENGTH(PyTuple_GET_ITEM(item, 0)) == sizeof(lit) - 1 \
+    && !strcasecmp((const char *)PyUnicode_1BYTE_DATA(PyTuple_GET_ITEM(item, 0)), lit))
+
 static PyObject *req_start(PyObject *self, PyObject *args)
 {
     wx_RequestObject *o = (wx_RequestObject *)self;
@@ -206,6 +210,7 @@ static PyObject *req_start(PyObject *self, PyObject *args)
     const char *reason;
     PyObject *headers, *reason_obj;
     Py_ssize_t i, n;
+    apr_off_t length = -1;      /* the last Content-Length */
     request_rec *r;
     if (!PyArg_ParseTuple(args, "iOO!", &status, &reason_obj, &PyList_Type, &headers))
         return NULL;
@@ -233,8 +238,7 @@ static PyObject *req_start(PyObject *self, PyObject *args)
         if (!(name = checked_text(PyTuple_GET_ITEM(item, 0), 1, "response header name"))
             || !(value = checked_text(PyTuple_GET_ITEM(item, 1), 0, "response header value")))
             goto fail;
-        if ((*name | 0x20) == 'c' && !strcasecmp(name, "Content-Length")
-            && checked_length(value) < 0) {
+        if (IS_NAME(item, "Content-Length") && (length = checked_length(value)) < 0) {
             PyErr_Format(PyExc_ValueError, "mod_wsgi_ext: invalid Content-Length %R",
                          PyTuple_GET_ITEM(item, 1));
             goto fail;
@@ -246,13 +250,13 @@ static PyObject *req_start(PyObject *self, PyObject *args)
         PyObject *item = PyList_GET_ITEM(headers, i);
         const char *name = (const char *)PyUnicode_1BYTE_DATA(PyTuple_GET_ITEM(item, 0));
         const char *value = (const char *)PyUnicode_1BYTE_DATA(PyTuple_GET_ITEM(item, 1));
-        if (!strcasecmp(name, "Content-Type"))
+        if (IS_NAME(item, "Content-Type"))
             ap_set_content_type(r, apr_pstrdup(r->pool, value));
-        else if (!strcasecmp(name, "Content-Length"))
-            ap_set_content_length(r, checked_length(value));
-        else
+        else if (!IS_NAME(item, "Content-Length"))
             apr_table_add(r->headers_out, name, value);     /* copies both */
     }
+    if (length >= 0)
+        ap_set_content_length(r, length);                   /* the last one, as Apache would */
     o->started = 1;
     req_leave(o);
     Py_RETURN_NONE;

@@ -235,3 +235,10 @@ def test_request_sendfile_refuses_what_is_not_part_of_a_regular_file(srv, which)
     assert resp.status_code == 200
     assert resp.text == "ValueError"
     assert not crashes(srv)
+
+
+def test_no_second_request_object_can_be_made(srv):
+    resp = requests.get(srv.url("/rs/clone"), timeout=10)
+    assert resp.status_code == 200
+    assert "made" not in resp.text.split(), resp.text
+    assert not crashes(srv)

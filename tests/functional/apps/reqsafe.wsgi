@@ -13,6 +13,7 @@ first path segment after the mount picks one; what threads saw goes to the error
                          refuse (query: which); answers the exception's type
     raw-sendfile         calls the sink's sendfile() with what is not a regular file or a range
                          outside the file (query: which); answers the exception's type
+    clone                tries to copy, pickle, instantiate or subclass the request type
     bigfile              serves FILE (query) with wsgi.file_wrapper, closes it, then opens
                          decoy files that take its descriptor number while Apache may still send
     headers-after        changes its header list after start_response (query: how)
@@ -175,6 +176,27 @@ def raw_sendfile(environ, start_response):
     return [answer.encode()]
 
 
+def clone(environ, start_response):
+    """Try to make a second request object from the sink: each attempt must fail."""
+    import copy
+    import pickle
+    sink = start_response.__self__.sink
+    tp = type(sink)
+    attempts = [lambda: copy.copy(sink), lambda: copy.deepcopy(sink), lambda: pickle.dumps(sink),
+                lambda: tp(), lambda: object.__new__(tp), lambda: tp.__new__(tp),
+                lambda: type("Sub", (tp,), {})]
+    outcomes = []
+    for attempt in attempts:
+        try:
+            made = attempt()
+            outcomes.append("made")
+            made.write(b"x")        # would crash the child if an empty object could be made
+        except Exception as e:
+            outcomes.append(type(e).__name__)
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [" ".join(outcomes).encode()]
+
+
 class _Closing:
     def __init__(self, f, decoy):
         self.f = f
@@ -238,6 +260,7 @@ ROUTES = {
     "sink-after-return": sink_after_return,
     "raw-start": raw_start,
     "raw-sendfile": raw_sendfile,
+    "clone": clone,
     "bigfile": bigfile,
     "headers-after": headers_after,
 }
