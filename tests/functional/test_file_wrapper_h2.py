@@ -138,3 +138,21 @@ def test_file_wrapper_sends_exactly_the_file(request, mpm, proto, mount, tmp_pat
                         "%r" % (i, len(got), SIZE, at, got[at:at + 16]))
     crashes = [line for line in srv.log()[mark:].splitlines() if "exit signal" in line]
     assert not crashes, crashes
+
+
+@pytest.mark.parametrize("mpm,proto", CASES)
+def test_file_wrapper_of_a_file_apache_cannot_open_again(request, mpm, proto, tmp_path):
+    """Mode 0 and unlinked: Apache duplicates the application's descriptor instead."""
+    srv = request.getfixturevalue(mpm)
+    want_version = "2" if proto.startswith("h2") else "1.1"
+    size = 4 * 1024 * 1024
+    out = str(tmp_path / "out")
+    for _ in range(2):
+        status, err = fetch(srv, proto, "/rs/unreadable?%d,%s.decoy" % (size, srv.big), out)
+        assert status == "200 %s" % want_version, (status, err)
+        with open(out, "rb") as f:
+            got = f.read()
+        if got != srv.data[:size]:
+            at = first_difference(got, srv.data)
+            pytest.fail("%d bytes received (want %d), first difference at byte %d: %r"
+                        % (len(got), size, at, got[at:at + 16]))

@@ -16,6 +16,7 @@ first path segment after the mount picks one; what threads saw goes to the error
     clone                tries to copy, pickle, instantiate or subclass the request type
     bigfile              serves FILE (query) with wsgi.file_wrapper, closes it, then opens
                          decoy files that take its descriptor number while Apache may still send
+    unreadable           the same with a temporary file of mode 0 (query: size,decoy)
     headers-after        changes its header list after start_response (query: how)
     hello                answers "hello"
 """
@@ -229,6 +230,21 @@ def bigfile(environ, start_response):
     return environ["wsgi.file_wrapper"](_Closing(open(path, "rb"), path + ".decoy"))
 
 
+def unreadable(environ, start_response):
+    """A file only this descriptor can read (mode 0, unlinked): Apache cannot open it again and
+    must duplicate the descriptor instead."""
+    import struct
+    import tempfile
+    size, decoy = environ["QUERY_STRING"].split(",", 1)
+    f = tempfile.TemporaryFile()
+    f.write(b"".join(struct.pack(">I", i) for i in range(int(size) // 4)))
+    f.flush()
+    os.fchmod(f.fileno(), 0)
+    f.seek(0)
+    start_response("200 OK", [("Content-Type", "application/octet-stream")])
+    return environ["wsgi.file_wrapper"](_Closing(f, decoy))
+
+
 def headers_after(environ, start_response):
     how = environ["QUERY_STRING"]      # what to change, then "-list" or "-iter"
     headers = [("Content-Type", "text/plain"), ("X-Before", "1")]
@@ -262,6 +278,7 @@ ROUTES = {
     "raw-sendfile": raw_sendfile,
     "clone": clone,
     "bigfile": bigfile,
+    "unreadable": unreadable,
     "headers-after": headers_after,
 }
 
