@@ -242,3 +242,25 @@ def test_no_second_request_object_can_be_made(srv):
     assert resp.status_code == 200
     assert "made" not in resp.text.split(), resp.text
     assert not crashes(srv)
+
+
+def test_many_such_requests_at_once(srv):
+    """All of the above from eight clients at once: the server answers them all and keeps
+    serving (no crash, no deadlock)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def one(i):
+        kind = i % 4
+        if kind == 0:
+            return requests.get(srv.url("/sub/write-after-return"), timeout=30).status_code
+        if kind == 1:
+            return requests.get(srv.url("/rs/two-writers?1000,50"), timeout=30).status_code
+        if kind == 2:
+            return int(slow_post(srv, "/rs/late-reader", 1024 * 1024, pause=0.005)[9:12])
+        return requests.get(srv.url("/rs/sink-after-return"), timeout=30).status_code
+
+    with ThreadPoolExecutor(8) as pool:
+        statuses = list(pool.map(one, range(48)))
+    assert statuses == [200] * 48
+    assert not crashes(srv), crashes(srv)
+    assert still_serves(srv)
