@@ -222,6 +222,12 @@ static PyObject *req_start(PyObject *self, PyObject *args)
     }
     if (!(r = req_enter(o)))
         return NULL;
+    if (o->started) {
+        /* the head was given already (two threads racing to send the first data, say): it
+         * stays as it was checked and given */
+        req_leave(o);
+        Py_RETURN_NONE;
+    }
     /* From here to the end the GIL is not released and no Python code runs, so the list and
      * its items cannot change between the check and the copy into Apache's tables.  All is
      * checked before anything is changed. */
@@ -464,7 +470,8 @@ static PyObject *req_get_alive(PyObject *self, void *closure)
 
 static PyMethodDef req_methods[] = {
     {"read", req_read, METH_VARARGS, "read(n=-1) -> bytes of the request body"},
-    {"start", req_start, METH_VARARGS, "start(status, reason, headers): set the response head"},
+    {"start", req_start, METH_VARARGS,
+     "start(status, reason, headers): set the response head (once: later calls change nothing)"},
     {"write", req_write, METH_VARARGS, "write(data, flush=False) -> False once the client is gone"},
     {"sendfile", req_sendfile, METH_VARARGS, "sendfile(fd, offset, length) -> bool"},
     {"abort", req_abort, METH_NOARGS, "end a started response as broken and close the connection"},

@@ -229,6 +229,14 @@ def test_request_start_refuses_what_start_response_would(srv, which):
     assert not crashes(srv)
 
 
+def test_the_response_head_is_given_once(srv):
+    resp = requests.get(srv.url("/rs/raw-start?twice"), timeout=10)
+    assert resp.status_code == 200 and resp.content == b"twice"
+    assert resp.headers.get("X-First") == "1"
+    assert "X-Second" not in resp.headers and "X-Third" not in resp.headers
+    assert not crashes(srv)
+
+
 @pytest.mark.parametrize("which", ["pipe", "past-end", "negative", "closed"])
 def test_request_sendfile_refuses_what_is_not_part_of_a_regular_file(srv, which):
     resp = requests.get(srv.url("/rs/raw-sendfile?" + which), timeout=10)

@@ -1,5 +1,6 @@
 """Applications that use the request from other threads, after it ended, hand Apache files they
-close at once, or change their headers after start_response (test_request_safety.py).  The
+close at once, or change their headers after start_response (test_request_safety.py,
+test_file_wrapper_h2.py).  The
 first path segment after the mount picks one; what threads saw goes to the error log as
 "reqsafe: ..." lines (the test may be answered by another child than the one that logs).
 
@@ -10,7 +11,8 @@ first path segment after the mount picks one; what threads saw goes to the error
     sink-after-return    keeps the request object (the sink) and uses it from a thread after
                          the request ended: every call must raise RuntimeError
     raw-start            calls the sink's start() directly with a header the Python side would
-                         refuse (query: which); answers the exception's type
+                         refuse (query: which); answers the exception's type ("twice": calls
+                         start() twice, then start_response, and answers "twice")
     raw-sendfile         calls the sink's sendfile() with what is not a regular file or a range
                          outside the file (query: which); answers the exception's type
     clone                tries to copy, pickle, instantiate or subclass the request type
@@ -136,6 +138,11 @@ RAW_HEADERS = {
 def raw_start(environ, start_response):
     sink = start_response.__self__.sink
     which = environ["QUERY_STRING"]
+    if which == "twice":
+        sink.start(200, "OK", [("X-First", "1")])
+        sink.start(201, "Created", [("X-Second", "1")])
+        start_response("202 Accepted", [("X-Third", "1")])
+        return [b"twice"]
     try:
         if which == "status":
             sink.start(200, "OK\r\nX-Injected: 1", [])
