@@ -1,8 +1,8 @@
 """Applications that use the request from other threads, after it ended, hand Apache files they
 close at once, or change their headers after start_response (test_request_safety.py,
-test_file_wrapper_h2.py).  The
-first path segment after the mount picks one; what threads saw goes to the error log as
-"reqsafe: ..." lines (the test may be answered by another child than the one that logs).
+test_file_wrapper_h2.py).  The first path segment after the mount picks one; what threads saw
+goes to the error log as "reqsafe: ..." lines (the test may be answered by another child than the
+one that logs).
 
     write-after-return   writes, then a thread calls write() in a loop while the app returns
     two-writers          two threads write 'A' and 'B' chunks at once; the body must be whole
