@@ -361,7 +361,12 @@ static PyObject *req_sendfile(PyObject *self, PyObject *args)
         f = NULL;
         osf = fd;
         if (apr_os_file_put(&app, &osf, APR_FOPEN_READ | APR_FOPEN_SENDFILE_ENABLED, r->pool)
-            != APR_SUCCESS || apr_file_dup(&f, app, r->pool) != APR_SUCCESS) {
+            != APR_SUCCESS || apr_file_dup(&f, app, r->pool) != APR_SUCCESS
+            || apr_os_file_get(&ownfd, f) != APR_SUCCESS || fstat(ownfd, &own) != 0
+            || own.st_dev != st.st_dev || own.st_ino != st.st_ino) {
+            /* (or another thread closed the number meanwhile and it now holds another file) */
+            if (f)
+                apr_file_close(f);
             req_leave(o);
             PyErr_SetString(PyExc_OSError, "mod_wsgi_ext: cannot take a descriptor of the file "
                             "for sendfile");
