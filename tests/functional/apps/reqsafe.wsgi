@@ -19,6 +19,7 @@ one that logs).
     bigfile              serves FILE (query) with wsgi.file_wrapper, closes it, then opens
                          decoy files that take its descriptor number while Apache may still send
     unreadable           the same with a temporary file of mode 0 (query: size,decoy)
+    truncated            a temporary file of SIZE (query) emptied by close()
     headers-after        changes its header list after start_response (query: how)
     hello                answers "hello"
 """
@@ -252,6 +253,23 @@ def unreadable(environ, start_response):
     return environ["wsgi.file_wrapper"](_Closing(f, decoy))
 
 
+class _Truncating(_Closing):
+    def close(self):
+        os.ftruncate(self.f.fileno(), 0)
+        self.f.close()
+
+
+def truncated(environ, start_response):
+    """A file the application empties in close(), while Apache may still be sending it."""
+    import tempfile
+    f = tempfile.TemporaryFile()
+    f.write(b"t" * int(environ["QUERY_STRING"]))
+    f.flush()
+    f.seek(0)
+    start_response("200 OK", [("Content-Type", "application/octet-stream")])
+    return environ["wsgi.file_wrapper"](_Truncating(f, None))
+
+
 def headers_after(environ, start_response):
     how = environ["QUERY_STRING"]      # what to change, then "-list" or "-iter"
     headers = [("Content-Type", "text/plain"), ("X-Before", "1")]
@@ -286,6 +304,7 @@ ROUTES = {
     "clone": clone,
     "bigfile": bigfile,
     "unreadable": unreadable,
+    "truncated": truncated,
     "headers-after": headers_after,
 }
 
