@@ -113,8 +113,8 @@ class Response:
             raise TypeError("response headers must be a list, not %s" % type(headers).__name__)
         # Check and keep a copy: the list is the application's, and what it changes afterwards
         # (another Content-Length, a control character) must not reach the wire unchecked.
-        # list() is one step under the GIL; tuples and strs cannot change.
-        headers = list(headers)
+        # The copy is one step under the GIL; tuples and strs cannot change.
+        headers = headers[:]
         length = None
         for item in headers:
             if type(item) is not tuple or len(item) != 2:
