@@ -245,6 +245,14 @@ def test_request_sendfile_refuses_what_is_not_part_of_a_regular_file(srv, which)
     assert not crashes(srv)
 
 
+def test_a_call_from_inside_a_call_raises_instead_of_waiting_for_itself(srv):
+    resp = requests.get(srv.url("/rs/reentrant"), timeout=20)
+    assert resp.status_code == 200
+    assert resp.text == ("ValueError | ['RuntimeError: mod_wsgi_ext: the request object was "
+                         "called again from inside one of its own calls']"), resp.text
+    assert not crashes(srv)
+
+
 def test_no_second_request_object_can_be_made(srv):
     resp = requests.get(srv.url("/rs/clone"), timeout=10)
     assert resp.status_code == 200

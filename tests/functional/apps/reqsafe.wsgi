@@ -15,6 +15,8 @@ one that logs).
                          start() twice, then start_response, and answers "twice")
     raw-sendfile         calls the sink's sendfile() with what is not a regular file or a range
                          outside the file (query: which); answers the exception's type
+    reentrant            calls the request from inside one of its own calls (a header value's
+                         repr); answers what both calls did
     clone                tries to copy, pickle, instantiate or subclass the request type
     bigfile              serves FILE (query) with wsgi.file_wrapper, closes it, then opens
                          decoy files that take its descriptor number while Apache may still send
@@ -160,6 +162,30 @@ def raw_start(environ, start_response):
     return [answer.encode()]
 
 
+def reentrant(environ, start_response):
+    """A header value whose repr() (made for the error message while start() holds the request)
+    calls the request again from the same thread: that call must raise, not wait for itself."""
+    sink = start_response.__self__.sink
+    inner = []
+
+    class Evil(str):
+        def __repr__(self):
+            try:
+                sink.log(3, "reqsafe: from inside start()")
+                inner.append("no error")
+            except RuntimeError as e:
+                inner.append("RuntimeError: %s" % e)
+            return "Evil()"
+
+    try:
+        sink.start(200, "OK", [("X-A", Evil("a\nb"))])
+        outer = "accepted"
+    except Exception as e:
+        outer = type(e).__name__
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [("%s | %s" % (outer, inner)).encode()]
+
+
 def raw_sendfile(environ, start_response):
     sink = start_response.__self__.sink
     which = environ["QUERY_STRING"]
@@ -301,6 +327,7 @@ ROUTES = {
     "sink-after-return": sink_after_return,
     "raw-start": raw_start,
     "raw-sendfile": raw_sendfile,
+    "reentrant": reentrant,
     "clone": clone,
     "bigfile": bigfile,
     "unreadable": unreadable,
