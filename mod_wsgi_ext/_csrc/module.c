@@ -168,8 +168,11 @@ static int wx_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp
 
 /* ---------------------------------------------------------------- child start */
 
+static void snapshot_environment(apr_pool_t *p);
+
 static void wx_child_init(apr_pool_t *p, server_rec *s)
 {
+    snapshot_environment(p);
     wx_start_python(p, s);
     wx_preload_scripts(p, s);
 }
@@ -238,16 +241,34 @@ static int wx_translate(request_rec *r)
 
 /* ---------------------------------------------------------------- handler */
 
+/* The process environment as this child started (before Python, whose threads may change it:
+ * glibc's getenv() is not safe against a concurrent setenv(), and an application's os.environ
+ * must not choose interpreters). */
+static apr_table_t *wx_start_env;
+
+static void snapshot_environment(apr_pool_t *p)
+{
+    extern char **environ;
+    char **e;
+    wx_start_env = apr_table_make(p, 32);
+    for (e = environ; e && *e; e++) {
+        const char *eq = strchr(*e, '=');
+        if (eq)
+            apr_table_set(wx_start_env, apr_pstrndup(p, *e, eq - *e), eq + 1);
+    }
+}
+
 /* The value of %{ENV:name} for this request: a request note, then the request environment
- * (SetEnv, SetEnvIf, RewriteRule [E=]), then the process environment, as mod_wsgi looks. */
+ * (SetEnv, SetEnvIf, RewriteRule [E=]), then the process environment as the child started, as
+ * mod_wsgi looks (it reads the live one with getenv()). */
 static const char *env_value(request_rec *r, const char *spec)
 {
     const char *name = apr_pstrndup(r->pool, spec + 6, strlen(spec) - 7), *v;
     v = apr_table_get(r->notes, name);
     if (!v)
         v = apr_table_get(r->subprocess_env, name);
-    if (!v)
-        v = getenv(name);
+    if (!v && wx_start_env)
+        v = apr_table_get(wx_start_env, name);
     return v;
 }
 
@@ -361,7 +382,7 @@ static int wx_handler(request_rec *r)
     int pass_auth, reloading, map_head, rc, status = OK, handler_script = 0;
     wx_entered st;
     wx_interp *ip;
-    PyObject *env = NULL, *req = NULL, *res, *func;
+    PyObject *env = NULL, *req = NULL, *res, *func, *pyscript = NULL;
 
     if (!r->handler)
         return DECLINED;
@@ -466,7 +487,9 @@ static int wx_handler(request_rec *r)
 
     env = wx_build_environ(r, script_name, "", agroup, callable, reloading, pass_auth, map_head);
     req = env ? wx_request_new(r) : NULL;
-    func = req ? wx_interp_func(ip, "handle") : NULL;
+    /* the file name as Python's os functions take it: a $N substitution may put any bytes in */
+    pyscript = req ? PyUnicode_DecodeFSDefault(script) : NULL;
+    func = pyscript ? wx_interp_func(ip, "handle") : NULL;
     res = NULL;
     if (func) {
         const char *proxies = dc->sv[WX_DS_TRUSTED_PROXIES];
@@ -474,7 +497,7 @@ static int wx_handler(request_rec *r)
         /* the script's mtime (µs) as Apache just found it, so that the loader need not stat it */
         long long mtime = !handler_script && r->finfo.filetype == APR_REG
                           && (r->finfo.valid & APR_FINFO_MTIME) ? (long long)r->finfo.mtime : -1;
-        res = PyObject_CallFunction(func, "OOssiissL", req, env, script, callable, reloading,
+        res = PyObject_CallFunction(func, "OOOsiissL", req, env, pyscript, callable, reloading,
                                     /* WSGIErrorOverride: daemon mode only, as in mod_wsgi */
                                     0, headers ? headers : "",
                                     proxies ? proxies : "", mtime);
@@ -502,6 +525,7 @@ static int wx_handler(request_rec *r)
         wx_request_invalidate(req);
         Py_DECREF(req);
     }
+    Py_XDECREF(pyscript);
     Py_XDECREF(env);
     wx_leave(&st);
     return status;
