@@ -9,10 +9,6 @@
  */
 #include "wx.h"
 #include "ap_listen.h"
-#include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
 
 enum { WX_I_CREATING, WX_I_READY, WX_I_FAILED };
 
@@ -345,8 +341,9 @@ PyObject *wx_interp_func(wx_interp *ip, const char *name)
 
 extern int wx_py_boot(void);   /* cffi extern "Python": runs the embedding init code */
 
-/* Shutdown callbacks and atexit handlers of every interpreter, newest first. */
-static void run_shutdown(void)
+/* Shutdown callbacks and atexit handlers of every interpreter, newest first (shutdown.c calls
+ * it, on its own thread, when the child exits). */
+void wx_run_shutdown(void)
 {
     int i;
     for (i = wx_ninterps - 1; i >= 0; i--) {
@@ -367,111 +364,19 @@ static void run_shutdown(void)
     }
 }
 
-/* The shutdown thread.  Prefork runs the child's pool cleanups, and so child_exit, from its
- * SIGTERM handler, which may have interrupted the process anywhere -- inside malloc, or on an
- * application's thread holding the GIL.  Python must not run there.  So Python's shutdown runs on
- * a thread of its own, started with every signal blocked when Python starts: child_exit wakes it
- * through a pipe and waits for its answer with poll() (both async-signal-safe), at most
- * WX_SHUTDOWN_WAIT ms, so that an interrupted lock holder costs the callbacks, never a hang. */
-#define WX_SHUTDOWN_WAIT 5000
-static int wx_shutdown_go[2] = {-1, -1}, wx_shutdown_done[2] = {-1, -1};
-
-static void *shutdown_thread(void *unused)
-{
-    char c;
-    ssize_t n;
-    do
-        n = read(wx_shutdown_go[0], &c, 1);
-    while (n < 0 && errno == EINTR);
-    if (n == 1)
-        run_shutdown();
-    c = 1;
-    while (write(wx_shutdown_done[1], &c, 1) < 0 && errno == EINTR)
-        ;
-    for (;;)
-        pause();          /* the process exits next; never leave with Python thread states */
-    return NULL;
-}
-
-static void start_shutdown_thread(server_rec *s)
-{
-    pthread_t t;
-    pthread_attr_t attr;
-    sigset_t all, old;
-    int rc;
-    if (pipe(wx_shutdown_go) < 0 || pipe(wx_shutdown_done) < 0) {
-        ap_log_error(APLOG_MARK, APLOG_WARNING, errno, s, "mod_wsgi_ext: no shutdown thread "
-                     "(pipe); shutdown callbacks will run in the exiting thread");
-        return;
-    }
-    fcntl(wx_shutdown_go[0], F_SETFD, FD_CLOEXEC);
-    fcntl(wx_shutdown_go[1], F_SETFD, FD_CLOEXEC);
-    fcntl(wx_shutdown_done[0], F_SETFD, FD_CLOEXEC);
-    fcntl(wx_shutdown_done[1], F_SETFD, FD_CLOEXEC);
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);     /* the new thread never takes a signal */
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    rc = pthread_create(&t, &attr, shutdown_thread, NULL);
-    pthread_attr_destroy(&attr);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    if (rc) {
-        ap_log_error(APLOG_MARK, APLOG_WARNING, rc, s, "mod_wsgi_ext: no shutdown thread; "
-                     "shutdown callbacks will run in the exiting thread");
-        close(wx_shutdown_go[0]);
-        close(wx_shutdown_go[1]);
-        wx_shutdown_go[1] = -1;
-    }
-}
-
-/* async-signal-safe: a fixed line on stderr, which Apache points at the error log */
-static void say(const char *text)
-{
-    while (write(2, text, strlen(text)) < 0 && errno == EINTR)
-        ;
-}
-
-/* This thread holds the GIL right now (an application thread interrupted by the signal). */
-static int holds_gil(void)
+/* This thread is inside Python: between wx_enter and wx_leave, or holding the GIL (an
+ * application thread a signal interrupted).  Async-signal-safe. */
+int wx_thread_in_python(void)
 {
     PyThreadState *t = _PyThreadState_UncheckedGet();
-    return t && t->thread_id == PyThread_get_thread_ident();
+    return wx_depth || (t && t->thread_id == PyThread_get_thread_ident());
 }
 
-static apr_status_t child_exit(void *data)
+/* The pool the interpreter records live in: its memory is freed only after its cleanups ran
+ * (the child pool destroys its sub-pools before running its own cleanups). */
+apr_pool_t *wx_interp_pool(void)
 {
-    if (wx_python_failure)
-        return APR_SUCCESS;
-    if (wx_depth || holds_gil()) {
-        /* prefork's SIGTERM handler interrupted this thread inside Python (maybe holding the
-         * GIL, or waiting for it): the shutdown thread could wait for the GIL for ever, and a
-         * child stopped mid-request is not a normal exit. */
-        wx_python_failure = "the process is shutting down";
-        say("mod_wsgi_ext: process stopped in the middle of a request; shutdown callbacks not "
-            "run\n");
-        return APR_SUCCESS;
-    }
-    if (wx_shutdown_go[1] >= 0) {
-        struct pollfd pfd;
-        char c = 1;
-        int rc;
-        while (write(wx_shutdown_go[1], &c, 1) < 0 && errno == EINTR)
-            ;
-        pfd.fd = wx_shutdown_done[0];
-        pfd.events = POLLIN;
-        do
-            rc = poll(&pfd, 1, WX_SHUTDOWN_WAIT);
-        while (rc < 0 && errno == EINTR);
-        if (rc == 0)
-            say("mod_wsgi_ext: shutdown callbacks did not finish within 5 seconds; process "
-                "exits without them\n");
-    }
-    else
-        run_shutdown();
-    /* Python is not finalised: the process exits next, and finalisation can hang on threads the
-     * application left running.  Shutdown callbacks and atexit handlers have run above. */
-    wx_python_failure = "the process is shutting down";
-    return APR_SUCCESS;
+    return wx_ipool;
 }
 
 static const char *program_for_home(apr_pool_t *p, const char *home, int *is_venv)
@@ -591,10 +496,6 @@ void wx_start_python(apr_pool_t *p, server_rec *s)
         PyGILState_Release(g);
     }
     wx_python_failure = NULL;
-    start_shutdown_thread(s);
-    /* on our pool, whose memory (interpreter names, the table) is freed only after its cleanups:
-     * the child pool destroys its sub-pools before running its own cleanups */
-    apr_pool_cleanup_register(wx_ipool, NULL, child_exit, apr_pool_cleanup_null);
     return;
 
 failed:
