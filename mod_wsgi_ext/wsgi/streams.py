@@ -62,7 +62,7 @@ class Input:
                 out = self._start_output()
             else:
                 first = self._more(CHUNK)
-                more = self._more(MAX_READ) if first else b""
+                more = self._more(CHUNK) if first else b""     # b"" once a small body ended
                 if not more:
                     return first            # a small body: no copy at all
                 out = io.BytesIO()
