@@ -66,10 +66,28 @@ static void start_shutdown_thread(server_rec *s)
     }
 }
 
-/* async-signal-safe: a fixed line on stderr, which Apache points at the error log */
+/* async-signal-safe: "mod_wsgi_ext (pid=N): text" on stderr, which Apache points at the error
+ * log (no ap_log_error here: it formats times and may allocate) */
 static void say(const char *text)
 {
-    while (write(2, text, strlen(text)) < 0 && errno == EINTR)
+    char line[256], digits[24];
+    size_t n = 0, k = 0, len;
+    long pid = (long)getpid();
+    const char *head = "mod_wsgi_ext (pid=";
+    do
+        digits[k++] = (char)('0' + pid % 10);
+    while ((pid /= 10) && k < sizeof(digits));
+    for (len = strlen(head); n < len; n++)
+        line[n] = head[n];
+    while (k)
+        line[n++] = digits[--k];
+    line[n++] = ')';
+    line[n++] = ':';
+    line[n++] = ' ';
+    for (len = strlen(text); len && n < sizeof(line) - 1; len--)
+        line[n++] = *text++;
+    line[n++] = '\n';
+    while (write(2, line, n) < 0 && errno == EINTR)
         ;
 }
 
@@ -82,8 +100,7 @@ static apr_status_t child_exit(void *data)
          * GIL, or waiting for it): the shutdown thread could wait for the GIL for ever, and a
          * child stopped mid-request is not a normal exit. */
         wx_python_failure = "the process is shutting down";
-        say("mod_wsgi_ext: process stopped in the middle of a request; shutdown callbacks not "
-            "run\n");
+        say("process stopped in the middle of a request; shutdown callbacks not run");
         return APR_SUCCESS;
     }
     if (wx_shutdown_go[1] >= 0) {
@@ -98,8 +115,8 @@ static apr_status_t child_exit(void *data)
             rc = poll(&pfd, 1, WX_SHUTDOWN_WAIT);
         while (rc < 0 && errno == EINTR);
         if (rc == 0)
-            say("mod_wsgi_ext: shutdown callbacks did not finish within 5 seconds; process "
-                "exits without them\n");
+            say("shutdown callbacks did not finish within 5 seconds; process exits without "
+                "them");
     }
     else
         wx_run_shutdown();

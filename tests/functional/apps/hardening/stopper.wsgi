@@ -1,5 +1,6 @@
 """A shutdown callback that records where it ran, in {server root}/marks/PID: on the process's
-main thread with SIGTERM blocked is inside prefork's SIGTERM handler."""
+main thread with SIGTERM blocked is inside prefork's SIGTERM handler.  Loading it creates
+marks/PID.loaded."""
 import os
 import signal
 import threading
@@ -15,6 +16,10 @@ def _sigterm_blocked():
             if line.startswith("SigBlk:"):
                 return bool(int(line.split()[1], 16) >> (signal.SIGTERM - 1) & 1)
     return False
+
+
+with open(os.path.join(MARKS, "%d.loaded" % os.getpid()), "w"):
+    pass
 
 
 @mod_wsgi_ext.subscribe_shutdown
