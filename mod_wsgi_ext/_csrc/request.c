@@ -448,7 +448,6 @@ static PyObject *req_log(PyObject *self, PyObject *args)
 
 /* The getters read plain fields with the GIL held: r cannot end meanwhile, since
  * wx_request_invalidate() clears it with the GIL held. */
-
 #define REQ(self) request_rec *r = ((wx_RequestObject *)(self))->r; if (!r) return wx_request_ended()
 
 static PyObject *req_get_aborted(PyObject *self, void *closure)

@@ -7,11 +7,12 @@ failed before sending headers; the application's own error status under WSGIErro
 Rules kept here: ``start_response`` validates status and headers (str, latin-1, no control
 characters, token header names, a Content-Length of digits) and keeps a copy of the list, so that
 what is sent is what was checked (the sink checks again); it refuses a second call without
-``exc_info``; ``exc_info`` after headers were sent re-raises; headers go out with the first non-empty body data (or at the end);
-bodies are bytes; a list or tuple of bytes gets a Content-Length when the application set none;
-output stops at a declared Content-Length and a short body is treated as broken (except for HEAD,
-where the body is never sent); ``close()`` is always called; a failure after headers ends the
-response as broken (the client sees a cut response, never a short 200).
+``exc_info``; ``exc_info`` after headers were sent re-raises; headers go out with the first
+non-empty body data (or at the end); bodies are bytes; a list or tuple of bytes gets a
+Content-Length when the application set none; output stops at a declared Content-Length and a
+short body is treated as broken (except for HEAD, where the body is never sent); ``close()`` is
+always called; a failure after headers ends the response as broken (the client sees a cut
+response, never a short 200).
 
 The sink may have a ``header_only`` attribute (true for HEAD requests); a missing one means False.
 """
