@@ -7,7 +7,8 @@ the file had.  mod_http2 (``H2CopyFiles Off``, the default) sends file buckets l
 thread: when Apache only borrowed the application's descriptor, the client got the decoy's bytes
 (or junk) under a 200 with the full Content-Length.  Checked byte for byte over HTTP/1.1 (prefork
 and event), h2c, and h2 and HTTP/1.1 over TLS (event: mod_http2 does not run under prefork), in
-the main interpreter and a sub-interpreter.
+the main interpreter and a sub-interpreter.  Also here, on mod_http2's worker threads: item 1's
+thread writing after the application returned (it segfaulted the child before).
 """
 import hashlib
 import os
@@ -15,6 +16,7 @@ import shutil
 import struct
 import subprocess
 import tempfile
+import time
 
 import pytest
 
@@ -183,3 +185,24 @@ def test_file_truncated_by_the_application_while_apache_sends_it(request, mpm, p
     assert not crashes, crashes
     status, err = fetch(srv, proto, "/rs/hello", str(tmp_path / "hello"))
     assert status.startswith("200"), (status, err)
+
+
+@pytest.mark.parametrize("proto", ["h2c", "h2-tls"])
+def test_thread_writing_after_the_app_returned_over_http2(event, proto, tmp_path):
+    """Item 1 on mod_http2's worker threads: the late writes raise RuntimeError, no crash."""
+    mark = len(event.log())
+    tries = 8
+    for i in range(tries):
+        status, err = fetch(event, proto, "/sub/write-after-return", str(tmp_path / ("w%d" % i)))
+        assert status == "200 2", (status, err)
+    deadline = time.time() + 20
+    while time.time() < deadline:
+        lines = [line for line in event.log()[mark:].splitlines() if "write-after-return:" in line]
+        if len(lines) >= tries:
+            break
+        time.sleep(0.1)
+    assert len(lines) == tries, event.log()[mark:][-3000:]
+    assert all("RuntimeError: mod_wsgi_ext: this request has already ended" in line
+               for line in lines), lines
+    crashes = [line for line in event.log()[mark:].splitlines() if "exit signal" in line]
+    assert not crashes, crashes
