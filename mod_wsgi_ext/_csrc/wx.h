@@ -152,6 +152,9 @@ wx_interp *wx_enter(const char *group, wx_entered *st, apr_pool_t *p, const char
 void wx_leave(wx_entered *st);
 PyObject *wx_interp_func(wx_interp *ip, const char *name);  /* new reference, or NULL */
 void wx_preload_scripts(apr_pool_t *p, server_rec *s);
+void wx_run_shutdown(void);           /* every interpreter's shutdown callbacks and atexit */
+int wx_thread_in_python(void);        /* async-signal-safe */
+apr_pool_t *wx_interp_pool(void);
 void wx_log_python_error(request_rec *r, server_rec *s, const char *what);
 
 /* request.c */
@@ -160,10 +163,11 @@ int wx_request_type_ready(void);
 PyObject *wx_request_new(request_rec *r);
 void wx_request_invalidate(PyObject *req);
 int wx_request_end_broken(PyObject *req);
-PyObject *wx_build_environ(request_rec *r, const char *script_name_override,
+PyObject *wx_build_environ(request_rec *r, const char *script_name_override,  /* environ.c */
                            const char *process_group, const char *application_group,
                            const char *callable_object, int script_reloading,
                            int pass_authorization, int map_head);
+int wx_environ_ready(void);                                                   /* environ.c */
 PyObject *wx_apache_module_new(void);
 PyObject *wx_log_args(PyObject *args, int *level);   /* (level, text) -> UTF-8 bytes of text */
 PyObject *wx_log_request(request_rec *r, PyObject *args);   /* log(level, text) for r */
@@ -172,6 +176,12 @@ PyObject *wx_request_ended(void);    /* RuntimeError: the request a bridge objec
 /* auth.c */
 void wx_auth_register_hooks(apr_pool_t *p);
 int wx_auth_type_ready(void);
+
+/* shutdown.c */
+void wx_shutdown_init(server_rec *s);
+
+/* readable.c */
+int wx_check_readable(apr_pool_t *p, server_rec *s);   /* post_config: OK or !OK (logged) */
 
 /* daemon.c */
 void wx_daemon_register_hooks(apr_pool_t *p);
