@@ -6,7 +6,9 @@
  *   child_init    start Python (interp.c) and preload scripts.
  *   translate_name  WSGIScriptAlias / WSGIScriptAliasMatch (after mod_alias, so Alias wins).
  *   handler       wsgi-script, application/x-httpd-wsgi and WSGIHandlerScript names: build the
- *                 environ and call mod_wsgi_ext.runtime.embedded.handle() in the right interpreter.
+ *                 environ and call mod_wsgi_ext.runtime.embedded.handle() in the right interpreter,
+ *                 or, for a daemon process group, hand the request to wx_daemon_forward()
+ *                 (daemon_fwd.c).
  */
 #include "wx.h"
 
@@ -345,21 +347,15 @@ static int wx_handler(request_rec *r)
 
     pgroup = resolve_process_group(r, m && m->process_group ? m->process_group
                                                             : dc->sv[WX_DS_PROCESS_GROUP]);
-    if (*pgroup)
-        return fail(r, HTTP_INTERNAL_SERVER_ERROR,
-                    apr_psprintf(r->pool, "%s asks for the daemon process group '%s', but daemon "
-                                 "mode is not available in this version of mod_wsgi_ext "
-                                 "(WSGIDaemonProcess is accepted without effect); run it embedded "
-                                 "with WSGIProcessGroup %%{GLOBAL}", script, pgroup));
     {
         wx_server_config *sc = ap_get_module_config(ap_server_conf->module_config,
                                                     &wsgi_ext_module);
-        if (sc->iv[WX_SS_RESTRICT_EMBEDDED] == 1)
+        if (!*pgroup && sc->iv[WX_SS_RESTRICT_EMBEDDED] == 1)
             return fail(r, HTTP_INTERNAL_SERVER_ERROR,
                         apr_psprintf(r->pool, "Embedded mode of mod_wsgi_ext disabled by runtime "
                                      "configuration (WSGIRestrictEmbedded On): %s", script));
     }
-    if (wx_python_failure)
+    if (!*pgroup && wx_python_failure)
         return fail(r, HTTP_INTERNAL_SERVER_ERROR,
                     apr_psprintf(r->pool, "cannot serve %s: %s", script, wx_python_failure));
 
@@ -394,6 +390,14 @@ static int wx_handler(request_rec *r)
     agroup_spec = m && m->application_group ? m->application_group
                   : dc->sv[WX_DS_APPLICATION_GROUP];
     agroup = wx_resolve_app_group(r, agroup_spec, script_name);
+
+    if (*pgroup)    /* daemon mode: daemon_fwd.c */
+        return wx_daemon_forward(r, pgroup, script, script_name, agroup, callable, reloading,
+                                 pass_auth, map_head, dc->iv[WX_DS_ERROR_OVERRIDE] == 1,
+                                 dc->sv[WX_DS_TRUSTED_PROXY_HEADERS], dc->sv[WX_DS_TRUSTED_PROXIES],
+                                 !handler_script && r->finfo.filetype == APR_REG
+                                 && (r->finfo.valid & APR_FINFO_MTIME)
+                                 ? (long long)r->finfo.mtime : -1);
 
     ip = wx_enter(agroup, &st, r->pool, &err);
     if (!ip)
@@ -455,6 +459,7 @@ static void wx_register_hooks(apr_pool_t *p)
     ap_hook_translate_name(wx_translate, after_alias, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(wx_handler, NULL, NULL, APR_HOOK_MIDDLE);
     wx_auth_register_hooks(p);
+    wx_daemon_register_hooks(p);
 }
 
 module AP_MODULE_DECLARE_DATA wsgi_ext_module = {
