@@ -3,7 +3,7 @@
  *   post_config   (parent, second pass only) refuse to start next to mod_wsgi/mod_python or when
  *                 the children's user cannot read the embedded Python (readable.c); warn about
  *                 directives that are accepted for compatibility only.
- *   child_init    start Python (interp.c) and preload scripts.
+ *   child_init    start Python (interp.c) and preload scripts; not with WSGIRestrictEmbedded On.
  *   translate_name  WSGIScriptAlias / WSGIScriptAliasMatch (after mod_alias, so Alias wins).
  *   handler       wsgi-script, application/x-httpd-wsgi and WSGIHandlerScript names: build the
  *                 environ and call mod_wsgi_ext.runtime.embedded.handle() in the right interpreter,
@@ -87,7 +87,14 @@ static void snapshot_environment(apr_pool_t *p);
 
 static void wx_child_init(apr_pool_t *p, server_rec *s)
 {
+    wx_server_config *sc = ap_get_module_config(s->module_config, &wsgi_ext_module);
     snapshot_environment(p);
+    if (sc->iv[WX_SS_RESTRICT_EMBEDDED] == 1) {
+        /* only daemon groups run applications: the children need no Python */
+        wx_python_failure = "Python is not started in the Apache children (WSGIRestrictEmbedded "
+                            "On)";
+        return;
+    }
     wx_start_python(p, s);
     wx_shutdown_init(s);
     wx_preload_scripts(p, s);

@@ -256,3 +256,24 @@ def test_no_daemon_left_after_stop(apache):
         except FileNotFoundError:
             continue
         assert state in ("Z", "X"), "daemon %d still running after stop" % pid
+
+
+def test_restrict_embedded_serves_daemon_groups_without_python_in_the_children(apache):
+    srv = apache("WSGIRestrictEmbedded On\n"
+                 "WSGIDaemonProcess g threads=2\n"
+                 "WSGIScriptAlias /d {root}/apps/daemon/app.wsgi process-group=g\n"
+                 "WSGIScriptAlias /e {root}/apps/hello.wsgi\n"
+                 "<Location /d/auth>\n"
+                 "  AuthType Basic\n  AuthName x\n  AuthBasicProvider wsgi\n"
+                 "  WSGIAuthUserScript {root}/apps/auth/all.py\n  Require valid-user\n"
+                 "</Location>\n", modules=("auth_basic", "authz_user"))
+    assert get(srv, "/d/")[0] == 200
+    assert get(srv, "/e")[0] == 500
+    assert srv.wait_log("WSGIRestrictEmbedded On")
+    # an auth script would need Python in the child: refused, not crashed
+    import base64
+    status, _ = get(srv, "/d/auth", headers={
+        "Authorization": "Basic " + base64.b64encode(b"alice:secret").decode()})
+    assert status == 500
+    assert srv.wait_log("Python is not started in the Apache children (WSGIRestrictEmbedded On)")
+    assert get(srv, "/d/")[0] == 200
