@@ -9,7 +9,7 @@
  *     as the group's user/group (supplementary groups reset), the socket inherited, the secret
  *     written into an inherited pipe (never argv or the environment);
  *   - apr_proc_other_child_register: a process that dies is logged and started again (after a
- *     back-off when it lived less than a second, doubling up to 30 s);
+ *     back-off, doubling up to 30 s, while processes die within 2 s of starting);
  *   - when the configuration pool goes (graceful restart, restart, stop) every process gets
  *     SIGTERM: it finishes what the old children send it and exits; at stop the parent waits up
  *     to shutdown-timeout and then kills what is left.
@@ -143,8 +143,9 @@ static const char *describe_status(apr_pool_t *p, int status)
         status = WTERMSIG(status);
     if (status == 0)
         return "exited normally";
-    if (status <= 4)
-        return apr_psprintf(p, "exited with status %d", status);
+    if (status <= 4 || status >= NSIG)
+        return apr_psprintf(p, "exited with status %d%s", status,
+                            status == 127 ? " (the Python program could not be executed)" : "");
     return apr_psprintf(p, "was killed by signal %d (%s) or exited with status %d", status,
                         status < NSIG ? strsignal(status) : "?", status);
 }
@@ -176,9 +177,13 @@ static void death(int reason, void *data, int status)
         }
     }
     apr_pool_create(&p, dp->pconf);
-    if (apr_time_now() - dp->started < apr_time_from_sec(1)) {
+    /* A failure soon after starting (what it lived after its back-off delay; the MPM notices
+     * a death up to a second late) backs off from the second one in a row: 1, 2, 4 ... 30 s.
+     * A normal exit (a process retiring, status 0) never does. */
+    if (status != 0
+        && apr_time_now() - dp->started - apr_time_from_sec(dp->delay) < apr_time_from_sec(2)) {
         dp->quick++;
-        delay = dp->quick > 5 ? 30 : 1 << (dp->quick - 1);
+        delay = dp->quick < 2 ? 0 : dp->quick > 6 ? 30 : 1 << (dp->quick - 2);
     }
     else
         dp->quick = 0;
@@ -186,12 +191,13 @@ static void death(int reason, void *data, int status)
                  0, rt->s, "mod_wsgi_ext: daemon process %d of group '%s' (pid %" APR_PID_T_FMT
                  ") %s; starting a new one%s", dp->index, rt->d->name, dp->proc.pid,
                  reason == APR_OC_REASON_LOST ? "was lost" : describe_status(p, status),
-                 delay ? apr_psprintf(p, " in %d s (it lived less than a second)", delay) : "");
+                 delay ? apr_psprintf(p, " in %d s (it did not outlive its start-up)", delay)
+                       : "");
     apr_pool_destroy(p);
     spawn(dp, delay);
 }
 
-static void child_exec(wx_dproc *dp, const char **argv, int secret_fd)
+static void child_exec(wx_dproc *dp, const char **argv, int secret_fd, int delay)
 {
     wx_daemon_rt *rt = dp->rt;
     int devnull = open("/dev/null", O_RDONLY), i;
@@ -212,6 +218,8 @@ static void child_exec(wx_dproc *dp, const char **argv, int secret_fd)
             || getuid() == 0 && rt->uid != 0)
             _exit(2);
     }
+    if (delay)      /* the back-off, here so that it holds even when exec itself fails */
+        sleep(delay);
     if (rt->home && chdir(rt->home) < 0)
         if (chdir("/") < 0)
             _exit(2);
@@ -240,7 +248,6 @@ static void spawn(wx_dproc *dp, int delay)
         return;
     }
     ARG("--secret-fd"); ARG(apr_itoa(p, pfd[0]));
-    ARG("--delay"); ARG(apr_itoa(p, delay));
     for (i = 0; i < rt->args->nelts; i++)
         ARG(((const char **)rt->args->elts)[i]);
     ARG(NULL);
@@ -248,7 +255,7 @@ static void spawn(wx_dproc *dp, int delay)
     pid = fork();
     if (pid == 0) {
         close(pfd[1]);
-        child_exec(dp, (const char **)a->elts, pfd[0]);
+        child_exec(dp, (const char **)a->elts, pfd[0], delay);
     }
     close(pfd[0]);
     if (pid < 0) {
@@ -266,6 +273,7 @@ static void spawn(wx_dproc *dp, int delay)
     dp->proc.in = dp->proc.out = dp->proc.err = NULL;
     dp->running = 1;
     dp->started = apr_time_now();
+    dp->delay = delay;
     apr_proc_other_child_register(&dp->proc, death, dp, NULL, dp->pconf);
     dp->registered = 1;
     ap_log_error(APLOG_MARK, APLOG_INFO, 0, rt->s, "mod_wsgi_ext: started daemon process %d of "

@@ -33,7 +33,8 @@ typedef struct wx_dproc {
     apr_proc_t proc;
     int running;
     int registered;          /* with apr_proc_other_child_register */
-    int quick;               /* deaths in a row after less than a second */
+    int quick;               /* deaths in a row soon after starting */
+    int delay;               /* the back-off its start waited, seconds */
     apr_time_t started;
     apr_pool_t *pconf;
 } wx_dproc;

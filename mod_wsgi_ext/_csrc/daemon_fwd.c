@@ -274,6 +274,7 @@ typedef struct {
     request_rec *r;
     wx_daemon_rt *rt;
     const char *script;
+    int fresh;               /* a new connection: no daemon has accepted it yet */
     pid_t pid;
     int status;
     int reusable;
@@ -333,6 +334,13 @@ static int relay(wx_relay *x, int fd)
         payload[len] = '\0';
         switch (h[0]) {
         case 'P':
+            if (x->fresh) {     /* accepted: from now on the group's socket-timeout applies */
+                struct timeval tv;
+                tv.tv_sec = apr_time_sec(x->rt->socket_timeout);
+                tv.tv_usec = apr_time_usec(x->rt->socket_timeout);
+                setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+                x->fresh = 0;
+            }
             if (len == 4)
                 x->pid = (pid_t)(((unsigned)(unsigned char)payload[0] << 24)
                                  | ((unsigned char)payload[1] << 16)
@@ -422,6 +430,14 @@ protocol:
     x->status = head ? WX_BROKEN : HTTP_BAD_GATEWAY;
     return R_FAILED;
 broken:
+    if ((rd.err == EAGAIN || rd.err == EWOULDBLOCK) && x->fresh) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "mod_wsgi_ext: no process of daemon group "
+                      "'%s' accepted the connection for %s within connect-timeout (%d s): the "
+                      "group is not running (see the lines about it before); answering 503",
+                      x->rt->d->name, x->script, (int)apr_time_sec(x->rt->connect_timeout));
+        x->status = HTTP_SERVICE_UNAVAILABLE;
+        return R_FAILED;
+    }
     if (rd.err == EAGAIN || rd.err == EWOULDBLOCK) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "mod_wsgi_ext: no answer from daemon process "
                       "(pid %d) of group '%s' for %s within socket-timeout (%d s); %s",
@@ -576,6 +592,13 @@ int wx_daemon_forward(request_rec *r, const char *group, const char *script,
             if (reused)
                 continue;
             break;
+        }
+        x.fresh = !reused;
+        if (!reused) {      /* until a daemon accepts it: connect-timeout */
+            struct timeval tv;
+            tv.tv_sec = apr_time_sec(rt->connect_timeout);
+            tv.tv_usec = apr_time_usec(rt->connect_timeout);
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
         }
         rc = relay(&x, fd);
         if (rc == R_RETRY) {

@@ -26,7 +26,6 @@ import argparse  # noqa: E402
 import faulthandler  # noqa: E402
 import site  # noqa: E402
 import socket  # noqa: E402
-import time  # noqa: E402
 import types  # noqa: E402
 
 from mod_wsgi_ext.daemon import protocol as P  # noqa: E402
@@ -50,7 +49,7 @@ def parse(argv):
     for name in ("maximum-requests", "umask"):
         add("--" + name, type=int, default=0)
     for name in ("request-timeout", "inactivity-timeout", "startup-timeout", "queue-timeout",
-                 "socket-timeout", "restart-interval", "delay"):
+                 "socket-timeout", "restart-interval"):
         add("--" + name, type=float, default=0.0)
     add("--graceful-timeout", type=float, default=15.0)
     add("--deadlock-timeout", type=float, default=300.0)
@@ -140,10 +139,6 @@ def main(argv=None):
         os.umask(o.umask)
     faulthandler.enable(file=sys.__stderr__, all_threads=True)
     daemon = server.Daemon(o, listener, secret)
-    if o.delay:
-        daemon.log(server.APLOG_NOTICE, "waiting %.1f s before starting (the previous process "
-                   "of this group lived only briefly)" % o.delay)
-        time.sleep(o.delay)
     set_display_name(o.display_name or "wsgi:" + o.group)
     setup_python(o, daemon)
     server.install_signals(daemon)
