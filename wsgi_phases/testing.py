@@ -75,6 +75,7 @@ class TestRequest(RequestBase):
                  filename=None, ssl_vars=None, log=None):
         self._ended = False
         self._deny = None
+        self._deny_final = True
         self._challenge = False
         self._auth_type_set = False
         self._log_sink = log if log is not None else []
@@ -157,6 +158,7 @@ class TestRequest(RequestBase):
         for name, value in deny.headers:
             self.err_headers_out.add(name, value)
         self._deny = deny
+        self._deny_final = final
         return deny.status
 
     def _note_auth_failure(self):
@@ -356,8 +358,10 @@ class PhasedApp:
                 k.lower() == "www-authenticate" for k, _ in headers) and self.auth_type:
             headers.append(("WWW-Authenticate", self._challenge()))
         if deny is not None and deny.body is not None:
-            body = deny.body
-            headers.append(("Content-Type", deny.content_type))
+            # Apache serves a provider's (check_password, require...) body as an error page
+            body = deny.body if request._deny_final else deny.body.split(b"\0")[0]
+            headers.append(("Content-Type", deny.content_type if request._deny_final
+                            else pages.CONTENT_TYPE))
         else:
             location = request.err_headers_out.get("Location") or \
                 request.headers_out.get("Location")
