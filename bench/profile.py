@@ -77,6 +77,23 @@ def annotate(path, n, top, inclusive):
     return total, rows
 
 
+PHASES_SCRIPT = """from wsgi_phases import Phases, OK
+
+phases = Phases()
+
+
+@phases.access
+def lan_only(request):
+    return OK if request.client_ip.startswith("127.") else 403
+
+
+@phases.fixup
+def tenant(request):
+    request.subprocess_env["TENANT"] = "acme"
+    return OK
+"""
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--kind", choices=["ours", "mod_wsgi", "static"], default="ours")
@@ -89,6 +106,9 @@ def main(argv=None):
                     help="venv python whose mod_wsgi_ext to load (default: this one)")
     ap.add_argument("--no-build", action="store_true")
     ap.add_argument("--keep", metavar="DIR", help="copy the callgrind output here")
+    ap.add_argument("--phases", choices=["none", "here", "elsewhere"], default="none",
+                    help="a WSGIPhaseScript with an access and a fixup handler: in the measured "
+                         "URL's scope (here), or only in another <Location> (elsewhere)")
     args = ap.parse_args(argv)
 
     def interrupted(signum, frame):
@@ -102,8 +122,18 @@ def main(argv=None):
             "static": lambda: ""}[args.kind]()
     outdir = tempfile.mkdtemp(prefix="wx-callgrind-")
     os.chmod(outdir, 0o1777)   # the -X process writes its dump after switching to www-data
+    extra = ""
+    if args.phases != "none":
+        where = "/hello" if args.phases == "here" else "/elsewhere"
+        if args.kind == "static" and args.phases == "here":
+            where = "/hello.txt"
+        extra = "<Location %s>\n  WSGIPhaseScript {root}/phases.py\n</Location>\n" % where
     srv = srvmod.Server("%s %s" % (args.kind, args.group), args.kind, args.mpm,
-                        run.GROUPS[args.group], load)
+                        run.GROUPS[args.group], load, extra=extra)
+    if args.phases != "none":
+        with open(os.path.join(srv.root, "phases.py"), "w") as f:
+            f.write(PHASES_SCRIPT)
+        os.chmod(os.path.join(srv.root, "phases.py"), 0o644)
     try:
         if AS_USER:
             for dirpath, _dirs, files in os.walk(srv.root):
@@ -129,8 +159,8 @@ def main(argv=None):
         total, selfrows = annotate(path, args.requests, args.top, False)
         _, incrows = annotate(path, args.requests, args.top, True)
         n = args.requests
-        print("# callgrind: %s, %s, %s; %d requests (%.1f s under valgrind)\n"
-              % (args.kind, args.group, args.mpm, n, elapsed))
+        print("# callgrind: %s, %s, %s, phases %s; %d requests (%.1f s under valgrind)\n"
+              % (args.kind, args.group, args.mpm, args.phases, n, elapsed))
         print("instructions per request: %.0f\n" % (total / n))
         for title, rows in (("self", selfrows), ("inclusive", incrows)):
             print("## top functions, %s instructions per request\n" % title)

@@ -1,0 +1,57 @@
+"""Phase handlers of the scenario tests (tests/functional/test_phases.py)."""
+import threading
+
+from wsgi_phases import Phases, OK, DECLINED, Deny
+
+phases = Phases()
+KEPT = {}
+
+
+def trace(request, what):
+    request.notes.add("trace", "%s:%s/%s/%s" % (what, request.user, request.auth_type,
+                                               request.auth_name))
+
+
+@phases.access
+def access(request):
+    trace(request, "access")
+    if request.options.get("deny") == "yes":
+        return 403
+    return OK
+
+
+@phases.authenticate
+def declines(request):
+    trace(request, "authn1")
+    return DECLINED
+
+
+@phases.authenticate
+def sets_user(request):
+    trace(request, "authn2")
+    request.user = request.headers_in.get("X-User", "anonymous")
+    return OK
+
+
+@phases.authenticate
+def never(request):
+    raise AssertionError("the third authenticate handler ran")
+
+
+@phases.fixup
+def fixup_one(request):
+    trace(request, "fixup1")
+    request.notes["tenant"] = request.hostname.split(".")[0]
+    if request.options.get("handler"):
+        request.handler = request.options["handler"]
+    if request.options.get("redirect"):
+        raise Deny(302, headers={"Location": request.options["redirect"]})
+    KEPT["last"] = request
+    return OK
+
+
+@phases.fixup
+def fixup_two(request):
+    trace(request, "fixup2")
+    request.headers_out["X-Fixups"] = "2"
+    return None
