@@ -365,7 +365,12 @@ static PyObject *preq_custom_response(PyObject *self, PyObject *args)
     PREQ(self);
     if (!PyArg_ParseTuple(args, "iU", &status, &text) || !(t = pool_text(r, text)))
         return NULL;
-    ap_custom_response(r, status, apr_pstrcat(r->pool, "\"", t, NULL));
+    /* ap_custom_response takes a text starting with '/' or a URL for a redirect: make the entry
+     * through it, then store the text in its "literal message" form (a leading quote) */
+    ap_custom_response(r, status, "\"");
+    ((core_request_config *)ap_get_core_module_config(r->request_config))
+        ->response_code_strings[ap_index_of_response(status)] = apr_pstrcat(r->pool, "\"", t,
+                                                                              NULL);
     Py_RETURN_NONE;
 }
 
@@ -407,6 +412,7 @@ typedef struct wx_phase_interp {
     int64_t id;
     PyObject *run;          /* runtime.phases.run */
     PyObject *cls;          /* the request class made from wx_PhaseReqType */
+    PyObject *env_key;      /* "wsgi_phases.request" */
     struct wx_phase_interp *next;
 } wx_phase_interp;
 
@@ -437,14 +443,16 @@ static wx_phase_interp *phase_interp(void)
     }
     pi->id = id;
     pi->run = PyObject_GetAttrString(mod, "run");
+    pi->env_key = PyUnicode_InternFromString("wsgi_phases.request");
     pi->cls = pi->run ? PyObject_CallMethod(mod, "request_class", "O", &wx_PhaseReqType) : NULL;
     Py_DECREF(mod);
-    if (!pi->cls || !PyType_Check(pi->cls)
+    if (!pi->cls || !pi->env_key || !PyType_Check(pi->cls)
         || !PyType_IsSubtype((PyTypeObject *)pi->cls, &wx_PhaseReqType)) {
         if (!PyErr_Occurred())
             PyErr_SetString(PyExc_TypeError, "request_class() must subclass PhaseRequest");
         Py_XDECREF(pi->run);
         Py_XDECREF(pi->cls);
+        Py_XDECREF(pi->env_key);
         free(pi);
         return NULL;
     }
@@ -531,33 +539,41 @@ static PyObject *phase_request(request_rec *r, const char *group, wx_phase_inter
     return ps->obj[ps->n++];
 }
 
-/* For the WSGI handler (module.c), inside the application's interpreter: the request object of
- * this interpreter for environ["wsgi_phases.request"], as a new reference.  When no phase made
- * one, it is made here and *owned is set: the caller invalidates it with
- * wx_phase_request_release() when its handler returns (no pool cleanup is needed then). */
-PyObject *wx_phase_request_for_app(request_rec *r, const char *group, int *owned)
+/* For the WSGI handler (module.c), inside the application's interpreter: put this interpreter's
+ * request object of r into env as "wsgi_phases.request".  Returns a new reference for
+ * wx_phase_request_release() after the application has run, or NULL (nothing to release; the
+ * Python error is logged).  When no phase made an object in this interpreter, one is made here and
+ * *owned set: it is invalidated by the release (no pool cleanup needed). */
+PyObject *wx_phase_request_for_app(request_rec *r, const char *group, PyObject *env, int *owned)
 {
     wx_phase_interp *pi = phase_interp();
     wx_phase_state *ps;
-    PyObject *o;
+    PyObject *o = NULL;
     int i;
     *owned = 0;
-    if (!pi)
-        return NULL;
-    if ((ps = phase_state(r, 0)))
-        for (i = 0; i < ps->n; i++)
+    if (pi && (ps = phase_state(r, 0)))
+        for (i = 0; i < ps->n && !o; i++)
             if (!strcmp(ps->group[i], group)) {
-                Py_INCREF(ps->obj[i]);
-                return ps->obj[i];
+                o = ps->obj[i];
+                Py_INCREF(o);
             }
-    if ((o = new_request_object(pi, r)))
+    if (pi && !o && (o = new_request_object(pi, r)))
         *owned = 1;
+    if (o && PyDict_SetItem(env, pi->env_key, o) < 0) {
+        wx_phase_request_release(o, *owned);
+        o = NULL;
+    }
+    if (!o)
+        wx_log_python_error(r, NULL, "mod_wsgi_ext: the request object for "
+                            "environ['wsgi_phases.request'] could not be made");
     return o;
 }
 
-void wx_phase_request_release(PyObject *obj)
+void wx_phase_request_release(PyObject *obj, int owned)
 {
-    ((wx_PhaseReqObject *)obj)->r = NULL;
+    if (owned)
+        ((wx_PhaseReqObject *)obj)->r = NULL;
+    Py_DECREF(obj);
 }
 
 /* ------------------------------------------------------------------ calling the handlers */

@@ -153,8 +153,8 @@ void wx_phases_register_hooks(apr_pool_t *p);
 int wx_phase_authn(request_rec *r, int digest, const char *user, const char *arg, int *status,
                    const char **value);
 int wx_phase_groups(request_rec *r, const char *require_args, int *status);
-PyObject *wx_phase_request_for_app(request_rec *r, const char *group, int *owned);
-void wx_phase_request_release(PyObject *obj);
+PyObject *wx_phase_request_for_app(request_rec *r, const char *group, PyObject *env, int *owned);
+void wx_phase_request_release(PyObject *obj, int owned);
 
 /* module.c */
 const char *wx_resolve_app_group(request_rec *r, const char *spec, const char *script_name);

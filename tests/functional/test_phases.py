@@ -41,6 +41,11 @@ WSGIScriptAlias /open {root}/apps/phases/scene_app.wsgi
 <Location /open/off>
   WSGIPhaseScript None
 </Location>
+WSGIScriptAlias /same {root}/apps/phases/scene_app.wsgi
+<Location /same>
+  WSGIApplicationGroup %%{GLOBAL}
+  WSGIPhaseScript %(scenes)s
+</Location>
 WSGIScriptAlias /broken {root}/apps/phases/scene_app.wsgi
 <Location /broken>
   WSGIPhaseScript {root}/apps/phases/broken.py
@@ -84,7 +89,7 @@ def make_files(root):
 
 @pytest.fixture(scope="module", params=["event", "prefork"])
 def srv(request):
-    s = Apache(CONF, mpm=request.param, processes=1)
+    s = Apache(CONF, mpm=request.param, processes=1, modules=("authz_user",))
     make_files(s.root)
     s.start()
     request.addfinalizer(s.cleanup)
@@ -106,6 +111,15 @@ def test_three_authenticate_handlers_and_all_fixups(srv):
     assert body["user"] == "alice" and body["auth_type"] == "Token"
     assert r.headers["X-Fixups"] == "2"
     assert "never" not in srv.log()
+
+
+def test_application_gets_the_same_request_object(srv):
+    """Phases and application in the main interpreter: one object; in different interpreters
+    the application gets its own object over the same Apache request."""
+    same = get(srv, "/same").json()
+    assert same["same_object"] is True and len(same["trace"]) == 3
+    other = get(srv, "/open").json()
+    assert other["same_object"] is False and len(other["trace"]) == 3
 
 
 def test_user_and_notes_reach_the_access_log(srv):
@@ -170,10 +184,12 @@ def test_phases_in_htaccess(srv):
 def test_broken_script_is_500_with_traceback_logged_once(srv):
     for _ in range(3):
         assert get(srv, "/broken").status_code == 500
-    log = srv.log()
-    assert log.count("this phase script is broken on purpose") >= 1
-    # once per process that loaded it (one child here)
-    assert log.count("RuntimeError: this phase script is broken on purpose") == 1, log
+    lines = [l for l in srv.log().splitlines() if "broken" in l]
+    tracebacks = [re.search(r"pid (\d+)", l).group(1) for l in lines
+                  if "] RuntimeError: this phase script is broken on purpose" in l]
+    # the traceback once per process that tried to load it, a short line for every request
+    assert tracebacks and len(tracebacks) == len(set(tracebacks)), lines
+    assert sum("cannot run: the script did not load" in l for l in lines) == 3
 
 
 def test_configuration_errors(apache):

@@ -9,7 +9,8 @@ def application(environ, start_response):
     req = environ["wsgi_phases.request"]
     out = {"trace": req.notes.getall("trace"), "user": environ.get("REMOTE_USER"),
            "auth_type": environ.get("AUTH_TYPE"), "tenant": req.notes.get("tenant"),
-           "uri": req.uri, "options": dict(req.options)}
+           "uri": req.uri, "options": dict(req.options),
+           "same_object": req.notes.get("object-id") == str(id(req))}
     old = OLD.get("req")
     if old is not None:
         errors = []

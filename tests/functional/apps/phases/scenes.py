@@ -1,10 +1,7 @@
 """Phase handlers of the scenario tests (tests/functional/test_phases.py)."""
-import threading
-
 from wsgi_phases import Phases, OK, DECLINED, Deny
 
 phases = Phases()
-KEPT = {}
 
 
 def trace(request, what):
@@ -46,7 +43,7 @@ def fixup_one(request):
         request.handler = request.options["handler"]
     if request.options.get("redirect"):
         raise Deny(302, headers={"Location": request.options["redirect"]})
-    KEPT["last"] = request
+    request.notes["object-id"] = str(id(request))
     return OK
 
 
