@@ -46,6 +46,15 @@ WSGIScriptAlias /same {root}/apps/phases/scene_app.wsgi
   WSGIApplicationGroup %%{GLOBAL}
   WSGIPhaseScript %(scenes)s
 </Location>
+WSGIScriptAlias /both {root}/apps/phases/scene_app.wsgi
+<Location /both>
+  WSGIPhaseScript {root}/apps/phases/site.py
+  WSGIAuthUserScript {root}/apps/auth/all.py
+  AuthType Basic
+  AuthName both
+  AuthBasicProvider wsgi
+  Require valid-user
+</Location>
 WSGIScriptAlias /broken {root}/apps/phases/scene_app.wsgi
 <Location /broken>
   WSGIPhaseScript {root}/apps/phases/broken.py
@@ -89,7 +98,7 @@ def make_files(root):
 
 @pytest.fixture(scope="module", params=["event", "prefork"])
 def srv(request):
-    s = Apache(CONF, mpm=request.param, processes=1, modules=("authz_user",))
+    s = Apache(CONF, mpm=request.param, processes=1, modules=("authz_user", "auth_basic"))
     make_files(s.root)
     s.start()
     request.addfinalizer(s.cleanup)
@@ -174,6 +183,13 @@ def test_location_fixup_keeps_static_files_and_directory_rules(srv):
     assert get(srv, "/static/secret/s.txt").status_code == 403
     r = get(srv, "/plain/p.txt")
     assert r.status_code == 200 and "X-Fixup" not in r.headers
+
+
+def test_auth_user_script_wins_over_phase_check_password(srv):
+    # all.py accepts every user with "secret"; site.py's check_password wants "pw"
+    r = get(srv, "/both", auth=("alice", "secret"))
+    assert r.status_code == 200 and r.json()["user"] == "alice"
+    assert get(srv, "/both", auth=("alice", "pw")).status_code == 401
 
 
 def test_phases_in_htaccess(srv):
