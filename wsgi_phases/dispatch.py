@@ -60,29 +60,32 @@ def run_hook(phases, phase, request):
     request.phase = phase
     answer = DECLINED
     for func in handlers:
-        result = _call(phase, func, request)
-        if result is _FAILED:
+        try:
+            result = func(request)
+        except Deny as deny:
+            return request._apply_deny(deny, True)
+        except Exception:
+            request.log.exception("wsgi_phases: exception in %s handler %s", phase,
+                                  handler_name(func))
             return HTTP_INTERNAL_SERVER_ERROR
-        if isinstance(result, Deny):
-            return request._apply_deny(result, True)
-        value = _hook_value(result)
-        if value is None:
+        if result is None or result == DECLINED and type(result) is int:
+            continue
+        if result == OK and type(result) is int:
+            if phase == "authenticate":
+                if not request.user:
+                    request.log.error("wsgi_phases: authenticate handler %s returned OK without "
+                                      "setting request.user", handler_name(func))
+                    return HTTP_INTERNAL_SERVER_ERROR
+                return OK
+            answer = OK
+            continue
+        if _hook_value(result) is None:
             _wrong(request, phase, func, result, "OK, DECLINED, None, DONE, an HTTP status from "
                    "300 to 599, or raise Deny(...)")
             return HTTP_INTERNAL_SERVER_ERROR
-        if value == DECLINED:
-            continue
-        if phase == "authenticate":
-            if value == OK and not request.user:
-                request.log.error("wsgi_phases: authenticate handler %s returned OK without "
-                                  "setting request.user", handler_name(func))
-                return HTTP_INTERNAL_SERVER_ERROR
-            if value == HTTP_UNAUTHORIZED:
-                request._note_auth_failure()
-            return value
-        if value != OK:
-            return value
-        answer = OK
+        if result == HTTP_UNAUTHORIZED and phase == "authenticate":
+            request._note_auth_failure()
+        return result
     return answer
 
 

@@ -79,15 +79,14 @@ class Phases:
 
     def handlers(self, phase, name=None):
         """The handlers of ``phase`` (for ``require``: of rule ``name``) in running order."""
-        key = (phase, name)
-        found = self._sorted.get(key)
+        found = self._sorted.get(phase if name is None else (phase, name))
         if found is None:
             if phase == "require":
                 entries = self._requires.get((name or "").lower(), [])
             else:
                 entries = self._handlers[phase]
             found = tuple(f for _, _, f in sorted(entries, key=lambda e: (e[0], e[1])))
-            self._sorted[key] = found
+            self._sorted[phase if name is None else (phase, name)] = found
         return found
 
     def require_names(self):

@@ -27,6 +27,8 @@ class RequestEnded(RuntimeError):
 
 
 def _check_text(what, value):
+    if type(value) is str and value.isascii() and value.isprintable():
+        return value                  # the common case: no encoding, no control characters
     if not isinstance(value, str):
         raise TypeError("%s must be str, not %s" % (what, type(value).__name__))
     try:

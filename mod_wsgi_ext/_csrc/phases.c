@@ -39,6 +39,22 @@ typedef struct {
     apr_os_thread_t owner;
 } wx_PhaseReqObject;
 
+/* The request is over: the object no longer reaches it, and what Python kept on it (its tables
+ * refer back to it) is let go now rather than at the next garbage collection. */
+static void invalidate(PyObject *obj)
+{
+    PyObject *d;
+    ((wx_PhaseReqObject *)obj)->r = NULL;
+    if (Py_TYPE(obj)->tp_dictoffset) {
+        d = PyObject_GenericGetDict(obj, NULL);
+        if (d)
+            PyDict_Clear(d);
+        else
+            PyErr_Clear();
+        Py_XDECREF(d);
+    }
+}
+
 static PyObject *phase_unusable(wx_PhaseReqObject *o)
 {
     if (!o->r)
@@ -483,7 +499,7 @@ static apr_status_t phase_state_cleanup(void *data)
         const char *err = NULL;
         if (!ps->obj[i] || !wx_enter(ps->group[i], &st, ps->r->connection->pool, &err))
             continue;
-        ((wx_PhaseReqObject *)ps->obj[i])->r = NULL;
+        invalidate(ps->obj[i]);
         Py_CLEAR(ps->obj[i]);
         wx_leave(&st);
     }
@@ -572,7 +588,7 @@ PyObject *wx_phase_request_for_app(request_rec *r, const char *group, PyObject *
 void wx_phase_request_release(PyObject *obj, int owned)
 {
     if (owned)
-        ((wx_PhaseReqObject *)obj)->r = NULL;
+        invalidate(obj);
     Py_DECREF(obj);
 }
 
@@ -628,26 +644,30 @@ static int phase_begin(wx_phase_call *c, request_rec *r, const wx_mount *m, int 
 }
 
 /* run(request, phase, script, object, reloading, group, *extra) -> new reference or NULL
- * (logged); extra is stolen */
+ * (logged); extra (a tuple of at most 2) is stolen.  A vectorcall: no argument tuple. */
 static PyObject *phase_call(wx_phase_call *c, request_rec *r, const char *phase, PyObject *extra)
 {
-    PyObject *head = NULL, *args = NULL, *res = NULL;
+    PyObject *args[8] = {NULL}, *res = NULL;
     const char *object = c->script->callable_object ? c->script->callable_object : "phases";
-    head = Py_BuildValue("(Osssis)", c->req, phase, c->script->path, object, c->reloading,
-                         c->group);
-    if (head && extra)
-        args = PySequence_Concat(head, extra);
-    else if (head) {
-        args = head;
-        head = NULL;
-    }
-    if (args)
-        res = PyObject_Call(c->run, args, NULL);
+    Py_ssize_t n = 6, i;
+    args[0] = c->req;
+    args[1] = PyUnicode_FromString(phase);
+    args[2] = PyUnicode_DecodeFSDefault(c->script->path);
+    args[3] = PyUnicode_FromString(object);
+    args[4] = c->reloading ? Py_True : Py_False;
+    args[5] = PyUnicode_FromString(c->group);
+    if (extra && PyTuple_Check(extra))
+        for (i = 0; i < PyTuple_GET_SIZE(extra) && n < 8; i++)
+            args[n++] = PyTuple_GET_ITEM(extra, i);
+    if (args[1] && args[2] && args[3] && args[5] && (extra || !PyErr_Occurred()))
+        res = PyObject_Vectorcall(c->run, args, n, NULL);
     if (!res)
         wx_log_python_error(r, NULL, apr_psprintf(r->pool, "mod_wsgi_ext: exception running the "
                                                   "%s phase of '%s'", phase, c->script->path));
-    Py_XDECREF(head);
-    Py_XDECREF(args);
+    Py_XDECREF(args[1]);
+    Py_XDECREF(args[2]);
+    Py_XDECREF(args[3]);
+    Py_XDECREF(args[5]);
     Py_XDECREF(extra);
     return res;
 }

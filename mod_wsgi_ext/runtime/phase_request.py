@@ -48,13 +48,20 @@ class ApacheTable(Table):
         return self._req._tpairs(self._which)
 
 
-def _table_property(name, which):
-    def get(self):
-        table = self.__dict__.get(name)
-        if table is None:
-            table = self.__dict__[name] = ApacheTable(self, which)
+class _TableAttr:
+    """The table attribute: made on first use and kept in the instance's __dict__ under the same
+    name (a non-data descriptor), so later uses are plain attribute look-ups."""
+
+    def __init__(self, name, which):
+        self.name = name
+        self.which = which
+        self.__doc__ = "Apache's r->%s" % name
+
+    def __get__(self, obj, cls=None):
+        if obj is None:
+            return self
+        table = obj.__dict__[self.name] = ApacheTable(obj, self.which)
         return table
-    return property(get, doc="Apache's r->%s" % name)
 
 
 class _Mixin(RequestBase):
@@ -113,7 +120,7 @@ class _Mixin(RequestBase):
 
 def request_class(base):
     """The request class of this interpreter, derived from the C type ``base``."""
-    namespace = {name: _table_property(name, which) for name, which in _TABLES.items()}
+    namespace = {name: _TableAttr(name, which) for name, which in _TABLES.items()}
     namespace["__doc__"] = "Apache's request, for phase handlers and the application."
     namespace["__module__"] = __name__
     return type("Request", (_Mixin, base), namespace)

@@ -29,6 +29,7 @@ from mod_wsgi_ext.runtime.phase_request import request_class  # noqa: F401 (call
 RECHECK_SECONDS = 1.0
 APLOG_ERR = 3
 
+_HOOKS = frozenset(("access", "authenticate", "fixup"))
 _cache = {}            # (script, object) -> [Phases or None, checked at, mtime, reported mtime]
 _lock = threading.Lock()
 
@@ -80,12 +81,17 @@ def _load(request, script, object_name, reloading, group):
 
 
 def run(request, phase, script, object_name, reloading, group, *extra):
-    phases = _load(request, script, object_name, reloading, group)
+    cached = request.__dict__.get("_wx_phases")
+    if cached is not None and cached[0] == script and cached[1] == object_name:
+        phases = cached[2]            # later phases of the same request: no look-up at all
+    else:
+        phases = _load(request, script, object_name, reloading, group)
+        request.__dict__["_wx_phases"] = (script, object_name, phases)
     if phases is None:
         request._log(APLOG_ERR, "mod_wsgi_ext: the %s phase of '%s' cannot run: the script did "
                      "not load (see the first error logged for it)" % (phase, script))
         return _FAILED[phase]
-    if phase in ("access", "authenticate", "fixup"):
+    if phase in _HOOKS:
         return dispatch.run_hook(phases, phase, request)
     if phase in ("check_password", "get_realm_hash"):
         if not phases.handlers(phase):
