@@ -43,16 +43,12 @@ typedef struct {
  * refer back to it) is let go now rather than at the next garbage collection. */
 static void invalidate(PyObject *obj)
 {
-    PyObject *d;
+    PyObject **dict;
     ((wx_PhaseReqObject *)obj)->r = NULL;
-    if (Py_TYPE(obj)->tp_dictoffset) {
-        d = PyObject_GenericGetDict(obj, NULL);
-        if (d)
-            PyDict_Clear(d);
-        else
-            PyErr_Clear();
-        Py_XDECREF(d);
-    }
+    dict = _PyObject_GetDictPtr(obj);      /* no dict is made for an object that has none */
+    if (dict && *dict)
+        PyDict_Clear(*dict);
+    PyErr_Clear();
 }
 
 static PyObject *phase_unusable(wx_PhaseReqObject *o)
