@@ -15,408 +15,17 @@
  * default %{GLOBAL}) and calls mod_wsgi_ext.runtime.phases.run(request, phase, ...), which
  * gives the handlers' answers their meaning (wsgi_phases.dispatch).
  *
- * The request object: the C type PhaseRequest below holds the request_rec and offers its fields
- * and tables; mod_wsgi_ext/runtime/phase_request.py subclasses it per interpreter into the full
- * wsgi_phases request.  One object per request and interpreter, kept in a small per-request
- * record on r->pool; a pool cleanup invalidates it when the request ends (with the GIL, so no
- * method is half-way).  Methods work only in the thread that runs the request; any other thread,
- * and any use after the end, gets RuntimeError.
+ * The request object (phase_request.c; subclassed per interpreter by runtime/phase_request.py):
+ * one per request and interpreter, kept in a small per-request record on r->pool; a pool cleanup
+ * invalidates it when the request ends (with the GIL, so no method is half-way).
  */
 #include "wx.h"
 #include "mod_auth.h"
 #include "ap_provider.h"
-#include "http_ssl.h"
 
 #define WX_PHASES_RUNTIME "mod_wsgi_ext.runtime.phases"
 #define WX_PHASE_KEY "wsgi_ext_phase_state"
 #define WX_PHASE_MAX_INTERPS 4
-
-/* ------------------------------------------------------------------ the request type */
-
-typedef struct {
-    PyObject_HEAD
-    request_rec *r;
-    apr_os_thread_t owner;
-} wx_PhaseReqObject;
-
-/* The request is over: the object no longer reaches it, and what Python kept on it (its tables
- * refer back to it) is let go now rather than at the next garbage collection. */
-static void invalidate(PyObject *obj)
-{
-    PyObject **dict;
-    ((wx_PhaseReqObject *)obj)->r = NULL;
-    dict = _PyObject_GetDictPtr(obj);      /* no dict is made for an object that has none */
-    if (dict && *dict)
-        PyDict_Clear(*dict);
-    PyErr_Clear();
-}
-
-static PyObject *phase_unusable(wx_PhaseReqObject *o)
-{
-    if (!o->r)
-        return wx_request_ended();
-    PyErr_SetString(PyExc_RuntimeError, "mod_wsgi_ext: the request object can only be used in "
-                    "the thread that runs its request");
-    return NULL;
-}
-
-#define PREQ(self) \
-    request_rec *r = ((wx_PhaseReqObject *)(self))->r; \
-    if (!r || !apr_os_thread_equal(((wx_PhaseReqObject *)(self))->owner, apr_os_thread_current())) \
-        return phase_unusable((wx_PhaseReqObject *)(self))
-#define PREQ_SET(self) \
-    request_rec *r = ((wx_PhaseReqObject *)(self))->r; \
-    if (!r || !apr_os_thread_equal(((wx_PhaseReqObject *)(self))->owner, apr_os_thread_current())) { \
-        phase_unusable((wx_PhaseReqObject *)(self)); return -1; }
-
-static PyObject *text_or_none(const char *s)
-{
-    if (!s)
-        Py_RETURN_NONE;
-    return PyUnicode_DecodeLatin1(s, strlen(s), NULL);
-}
-
-/* a latin-1 str as a pool copy (the Python side checked it for CR/LF/NUL); NULL on error */
-static const char *pool_text(request_rec *r, PyObject *s)
-{
-    PyObject *b;
-    const char *copy;
-    if (!PyUnicode_Check(s)) {
-        PyErr_Format(PyExc_TypeError, "str expected, not %.100s", Py_TYPE(s)->tp_name);
-        return NULL;
-    }
-    if (!(b = PyUnicode_AsLatin1String(s)))
-        return NULL;
-    if (memchr(PyBytes_AS_STRING(b), '\0', PyBytes_GET_SIZE(b))) {
-        Py_DECREF(b);
-        PyErr_SetString(PyExc_ValueError, "NUL in a request value");
-        return NULL;
-    }
-    copy = apr_pstrmemdup(r->pool, PyBytes_AS_STRING(b), PyBytes_GET_SIZE(b));
-    Py_DECREF(b);
-    return copy;
-}
-
-enum { F_METHOD, F_URI, F_UNPARSED_URI, F_QUERY, F_PROTOCOL, F_HOSTNAME, F_SCHEME, F_IS_HTTPS,
-       F_CLIENT_IP, F_USERAGENT_IP, F_REMOTE_HOST, F_FILENAME, F_PATH_INFO, F_HANDLER,
-       F_CONTENT_TYPE, F_USER, F_AUTH_TYPE, F_AUTH_NAME, F_LOG_ID };
-
-static PyObject *preq_get(PyObject *self, void *closure)
-{
-    PREQ(self);
-    switch ((int)(intptr_t)closure) {
-    case F_METHOD:       return text_or_none(r->method);
-    case F_URI:          return text_or_none(r->uri);
-    case F_UNPARSED_URI: return text_or_none(r->unparsed_uri);
-    case F_QUERY:        return text_or_none(r->args ? r->args : "");
-    case F_PROTOCOL:     return text_or_none(r->protocol);
-    case F_HOSTNAME:     return text_or_none(r->hostname);
-    case F_SCHEME:       return text_or_none(ap_http_scheme(r));
-    case F_IS_HTTPS:     return PyBool_FromLong(ap_ssl_conn_is_ssl(r->connection));
-    case F_CLIENT_IP:    return text_or_none(r->connection->client_ip);
-    case F_USERAGENT_IP: return text_or_none(r->useragent_ip);
-    case F_REMOTE_HOST:
-        return text_or_none(ap_get_remote_host(r->connection, r->per_dir_config, REMOTE_HOST,
-                                               NULL));
-    case F_FILENAME:     return text_or_none(r->filename);
-    case F_PATH_INFO:    return text_or_none(r->path_info);
-    case F_HANDLER:      return text_or_none(r->handler);
-    case F_CONTENT_TYPE: return text_or_none(r->content_type);
-    case F_USER:         return text_or_none(r->user);
-    case F_AUTH_TYPE:    return text_or_none(r->ap_auth_type ? r->ap_auth_type : ap_auth_type(r));
-    case F_AUTH_NAME:    return text_or_none(ap_auth_name(r));
-    case F_LOG_ID:       return text_or_none(r->log_id);
-    }
-    Py_RETURN_NONE;
-}
-
-static int preq_set(PyObject *self, PyObject *value, void *closure)
-{
-    const char *v = NULL;
-    PREQ_SET(self);
-    if (value && value != Py_None && !(v = pool_text(r, value)))
-        return -1;
-    switch ((int)(intptr_t)closure) {
-    case F_HANDLER:
-        r->handler = v;
-        break;
-    case F_CONTENT_TYPE:
-        if (v)
-            ap_set_content_type(r, v);
-        else
-            r->content_type = NULL;
-        break;
-    case F_USER:
-        r->user = (char *)v;
-        break;
-    case F_AUTH_TYPE:
-        r->ap_auth_type = (char *)v;
-        break;
-    }
-    return 0;
-}
-
-static PyObject *preq_alive(PyObject *self, void *closure)
-{
-    return PyBool_FromLong(((wx_PhaseReqObject *)self)->r != NULL);
-}
-
-#define RO(name, f, doc) {name, preq_get, NULL, doc, (void *)(intptr_t)(f)}
-#define RW(name, f, doc) {name, preq_get, preq_set, doc, (void *)(intptr_t)(f)}
-static PyGetSetDef preq_getset[] = {
-    RO("method", F_METHOD, "the request method"),
-    RO("uri", F_URI, "the path of the URL, decoded"),
-    RO("unparsed_uri", F_UNPARSED_URI, "the URL as the client sent it"),
-    RO("query_string", F_QUERY, "the query string ('' when there is none)"),
-    RO("protocol", F_PROTOCOL, "HTTP/1.1 and the like"),
-    RO("hostname", F_HOSTNAME, "the host the request names"),
-    RO("scheme", F_SCHEME, "http or https"),
-    RO("is_https", F_IS_HTTPS, "the connection uses TLS"),
-    RO("client_ip", F_CLIENT_IP, "the address of the connection's peer"),
-    RO("useragent_ip", F_USERAGENT_IP, "the client's address (mod_remoteip may change it)"),
-    RO("remote_host", F_REMOTE_HOST, "the client's host name when looked up, else None"),
-    RO("filename", F_FILENAME, "the file the URL maps to"),
-    RO("path_info", F_PATH_INFO, "the URL path after the file"),
-    RW("handler", F_HANDLER, "the content handler Apache will run"),
-    RW("content_type", F_CONTENT_TYPE, "the response content type"),
-    RW("user", F_USER, "the authenticated user (REMOTE_USER)"),
-    RW("auth_type", F_AUTH_TYPE, "the authentication type (AUTH_TYPE); AuthType until set"),
-    RO("auth_name", F_AUTH_NAME, "AuthName"),
-    RO("log_id", F_LOG_ID, "the request's log id"),
-    {"alive", preq_alive, NULL, "the request is still running", NULL},
-    {NULL}
-};
-
-static apr_table_t *which_table(request_rec *r, PyObject *which)
-{
-    switch (PyLong_AsLong(which)) {
-    case 0: return r->headers_in;
-    case 1: return r->headers_out;
-    case 2: return r->err_headers_out;
-    case 3: return r->notes;
-    case 4: return r->subprocess_env;
-    }
-    if (!PyErr_Occurred())
-        PyErr_SetString(PyExc_ValueError, "no such table");
-    return NULL;
-}
-
-static PyObject *preq_tget(PyObject *self, PyObject *args)
-{
-    PyObject *which, *key;
-    apr_table_t *t;
-    const char *k;
-    PREQ(self);
-    if (!PyArg_ParseTuple(args, "OU", &which, &key) || !(t = which_table(r, which))
-        || !(k = pool_text(r, key)))
-        return NULL;
-    return text_or_none(apr_table_get(t, k));
-}
-
-static int collect(void *list, const char *key, const char *value)
-{
-    PyObject *v = text_or_none(value);
-    if (!v || PyList_Append(list, v) < 0) {
-        Py_XDECREF(v);
-        return 0;
-    }
-    Py_DECREF(v);
-    return 1;
-}
-
-static PyObject *preq_tgetall(PyObject *self, PyObject *args)
-{
-    PyObject *which, *key, *list;
-    apr_table_t *t;
-    const char *k;
-    PREQ(self);
-    if (!PyArg_ParseTuple(args, "OU", &which, &key) || !(t = which_table(r, which))
-        || !(k = pool_text(r, key)) || !(list = PyList_New(0)))
-        return NULL;
-    apr_table_do(collect, list, t, k, NULL);
-    if (PyErr_Occurred()) {
-        Py_DECREF(list);
-        return NULL;
-    }
-    return list;
-}
-
-/* _tset(which, key, value, add): set (or with add, append) a value; value None unsets */
-static PyObject *preq_tset(PyObject *self, PyObject *args)
-{
-    PyObject *which, *key, *value;
-    int add = 0;
-    apr_table_t *t;
-    const char *k, *v = NULL;
-    PREQ(self);
-    if (!PyArg_ParseTuple(args, "OUO|p", &which, &key, &value, &add)
-        || !(t = which_table(r, which)) || !(k = pool_text(r, key))
-        || (value != Py_None && !(v = pool_text(r, value))))
-        return NULL;
-    if (!v)
-        apr_table_unset(t, k);
-    else if (add)
-        apr_table_addn(t, k, v);
-    else
-        apr_table_setn(t, k, v);
-    Py_RETURN_NONE;
-}
-
-static PyObject *preq_tpairs(PyObject *self, PyObject *which)
-{
-    const apr_array_header_t *arr;
-    const apr_table_entry_t *e;
-    apr_table_t *t;
-    PyObject *list;
-    int i;
-    PREQ(self);
-    if (!(t = which_table(r, which)) || !(list = PyList_New(0)))
-        return NULL;
-    arr = apr_table_elts(t);
-    e = (const apr_table_entry_t *)arr->elts;
-    for (i = 0; i < arr->nelts; i++) {
-        PyObject *pair;
-        if (!e[i].key || !e[i].val)
-            continue;
-        pair = Py_BuildValue("(NN)", text_or_none(e[i].key), text_or_none(e[i].val));
-        if (!pair || PyList_Append(list, pair) < 0) {
-            Py_XDECREF(pair);
-            Py_DECREF(list);
-            return NULL;
-        }
-        Py_DECREF(pair);
-    }
-    return list;
-}
-
-static int add_option(void *dict, const char *key, const char *value)
-{
-    PyObject *k = text_or_none(key), *v = text_or_none(value);
-    int ok = k && v && PyDict_SetItem(dict, k, v) == 0;
-    Py_XDECREF(k);
-    Py_XDECREF(v);
-    return ok;
-}
-
-static PyObject *preq_options(PyObject *self, PyObject *noargs)
-{
-    wx_dir_config *dc;
-    PyObject *d;
-    PREQ(self);
-    dc = ap_get_module_config(r->per_dir_config, &wsgi_ext_module);
-    if (!(d = PyDict_New()))
-        return NULL;
-    if (dc->phase_options)
-        apr_table_do(add_option, d, dc->phase_options, NULL);
-    if (PyErr_Occurred()) {
-        Py_DECREF(d);
-        return NULL;
-    }
-    return d;
-}
-
-static PyObject *preq_log(PyObject *self, PyObject *args)
-{
-    PREQ(self);
-    return wx_log_request(r, args);
-}
-
-static PyObject *preq_ssl_var(PyObject *self, PyObject *arg)
-{
-    const char *name;
-    PREQ(self);
-    if (!(name = pool_text(r, arg)))
-        return NULL;
-    return text_or_none(ap_ssl_var_lookup(r->pool, r->server, r->connection, r, name));
-}
-
-/* (SERVER_NAME, SERVER_PORT, SERVER_ADDR, REMOTE_PORT, DOCUMENT_ROOT, SERVER_ADMIN) */
-static PyObject *preq_server(PyObject *self, PyObject *noargs)
-{
-    PREQ(self);
-    return Py_BuildValue("(NINiNN)", text_or_none(ap_get_server_name(r)),
-                         (unsigned)ap_get_server_port(r), text_or_none(r->connection->local_ip),
-                         (int)r->connection->client_addr->port,
-                         text_or_none(ap_document_root(r)), text_or_none(r->server->server_admin));
-}
-
-/* _respond(status, content_type, body): answer the request now (the hook then returns DONE) */
-static PyObject *preq_respond(PyObject *self, PyObject *args)
-{
-    int status;
-    PyObject *ctype;
-    Py_buffer body;
-    const char *ct;
-    PREQ(self);
-    if (!PyArg_ParseTuple(args, "iUy*", &status, &ctype, &body))
-        return NULL;
-    if (!(ct = pool_text(r, ctype))) {
-        PyBuffer_Release(&body);
-        return NULL;
-    }
-    ap_discard_request_body(r);
-    r->status = status;
-    r->status_line = NULL;
-    ap_set_content_type(r, ct);
-    ap_set_content_length(r, body.len);
-    if (!r->header_only) {
-        Py_BEGIN_ALLOW_THREADS
-        ap_rwrite(body.buf, (int)body.len, r);
-        Py_END_ALLOW_THREADS
-    }
-    PyBuffer_Release(&body);
-    Py_RETURN_NONE;
-}
-
-/* _custom_response(status, text): the page Apache sends if it answers status (authn/authz) */
-static PyObject *preq_custom_response(PyObject *self, PyObject *args)
-{
-    int status;
-    PyObject *text;
-    const char *t;
-    PREQ(self);
-    if (!PyArg_ParseTuple(args, "iU", &status, &text) || !(t = pool_text(r, text)))
-        return NULL;
-    /* ap_custom_response takes a text starting with '/' or a URL for a redirect: make the entry
-     * through it, then store the text in its "literal message" form (a leading quote) */
-    ap_custom_response(r, status, "\"");
-    ((core_request_config *)ap_get_core_module_config(r->request_config))
-        ->response_code_strings[ap_index_of_response(status)] = apr_pstrcat(r->pool, "\"", t,
-                                                                              NULL);
-    Py_RETURN_NONE;
-}
-
-static PyObject *preq_note_auth_failure(PyObject *self, PyObject *noargs)
-{
-    PREQ(self);
-    ap_note_auth_failure(r);
-    Py_RETURN_NONE;
-}
-
-static PyMethodDef preq_methods[] = {
-    {"_tget", preq_tget, METH_VARARGS, "first value of a key in table n, or None"},
-    {"_tgetall", preq_tgetall, METH_VARARGS, "every value of a key in table n"},
-    {"_tset", preq_tset, METH_VARARGS, "set, add (add=True) or unset (None) a key in table n"},
-    {"_tpairs", preq_tpairs, METH_O, "every (key, value) of table n"},
-    {"_options", preq_options, METH_NOARGS, "WSGIPhaseOption values in scope"},
-    {"_log", preq_log, METH_VARARGS, "_log(level, text) to the error log for this request"},
-    {"ssl_var", preq_ssl_var, METH_O, "a mod_ssl variable, or None"},
-    {"_server", preq_server, METH_NOARGS, "server facts for the environ"},
-    {"_respond", preq_respond, METH_VARARGS, "answer now with status, content type and body"},
-    {"_custom_response", preq_custom_response, METH_VARARGS, "the error page for a status"},
-    {"_note_auth_failure", preq_note_auth_failure, METH_NOARGS, "add the AuthType's challenge"},
-    {NULL}
-};
-
-static PyTypeObject wx_PhaseReqType = {
-    PyVarObject_HEAD_INIT(NULL, 0)
-    .tp_name = "mod_wsgi_ext._apache.PhaseRequest",
-    .tp_basicsize = sizeof(wx_PhaseReqObject),
-    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,
-    .tp_doc = "Apache's request_rec, for phase handlers (subclassed in runtime/phase_request.py).",
-    .tp_methods = preq_methods,
-    .tp_getset = preq_getset,
-};
 
 /* ------------------------------------------------------------------ per interpreter */
 
@@ -424,6 +33,7 @@ typedef struct wx_phase_interp {
     int64_t id;
     PyObject *run;          /* runtime.phases.run */
     PyObject *cls;          /* the request class made from wx_PhaseReqType */
+    PyObject *table_cls;    /* the table class made from wx_PhaseTableType */
     PyObject *env_key;      /* "wsgi_phases.request" */
     struct wx_phase_interp *next;
 } wx_phase_interp;
@@ -436,12 +46,12 @@ static wx_phase_interp *phase_interp(void)
 {
     int64_t id = PyInterpreterState_GetID(PyInterpreterState_Get());
     wx_phase_interp *pi;
-    PyObject *mod;
+    PyObject *mod, *classes;
     for (pi = wx_phase_interps; pi; pi = pi->next)
         if (pi->id == id)
             return pi;
     if (!wx_phase_type_ok) {
-        if (PyType_Ready(&wx_PhaseReqType) < 0)
+        if (PyType_Ready(&wx_PhaseReqType) < 0 || PyType_Ready(&wx_PhaseTableType) < 0)
             return NULL;
         wx_phase_type_ok = 1;
     }
@@ -456,14 +66,25 @@ static wx_phase_interp *phase_interp(void)
     pi->id = id;
     pi->run = PyObject_GetAttrString(mod, "run");
     pi->env_key = PyUnicode_InternFromString("wsgi_phases.request");
-    pi->cls = pi->run ? PyObject_CallMethod(mod, "request_class", "O", &wx_PhaseReqType) : NULL;
+    classes = pi->run ? PyObject_CallMethod(mod, "request_class", "OO", &wx_PhaseReqType,
+                                            &wx_PhaseTableType) : NULL;
+    if (classes && PyTuple_Check(classes) && PyTuple_GET_SIZE(classes) == 2) {
+        pi->cls = PyTuple_GET_ITEM(classes, 0);
+        pi->table_cls = PyTuple_GET_ITEM(classes, 1);
+        Py_INCREF(pi->cls);
+        Py_INCREF(pi->table_cls);
+    }
+    Py_XDECREF(classes);
     Py_DECREF(mod);
-    if (!pi->cls || !pi->env_key || !PyType_Check(pi->cls)
-        || !PyType_IsSubtype((PyTypeObject *)pi->cls, &wx_PhaseReqType)) {
+    if (!pi->cls || !pi->env_key || !PyType_Check(pi->cls) || !PyType_Check(pi->table_cls)
+        || !PyType_IsSubtype((PyTypeObject *)pi->cls, &wx_PhaseReqType)
+        || !PyType_IsSubtype((PyTypeObject *)pi->table_cls, &wx_PhaseTableType)) {
         if (!PyErr_Occurred())
-            PyErr_SetString(PyExc_TypeError, "request_class() must subclass PhaseRequest");
+            PyErr_SetString(PyExc_TypeError, "request_class() must answer subclasses of "
+                            "PhaseRequest and PhaseTable");
         Py_XDECREF(pi->run);
         Py_XDECREF(pi->cls);
+        Py_XDECREF(pi->table_cls);
         Py_XDECREF(pi->env_key);
         free(pi);
         return NULL;
@@ -495,7 +116,7 @@ static apr_status_t phase_state_cleanup(void *data)
         const char *err = NULL;
         if (!ps->obj[i] || !wx_enter(ps->group[i], &st, ps->r->connection->pool, &err))
             continue;
-        invalidate(ps->obj[i]);
+        wx_phase_object_invalidate(ps->obj[i]);
         Py_CLEAR(ps->obj[i]);
         wx_leave(&st);
     }
@@ -522,13 +143,7 @@ static wx_phase_state *phase_state(request_rec *r, int create)
 
 static PyObject *new_request_object(wx_phase_interp *pi, request_rec *r)
 {
-    PyTypeObject *cls = (PyTypeObject *)pi->cls;
-    wx_PhaseReqObject *o = (wx_PhaseReqObject *)cls->tp_alloc(cls, 0);
-    if (!o)
-        return NULL;
-    o->r = r;
-    o->owner = apr_os_thread_current();
-    return (PyObject *)o;
+    return wx_phase_object_new(pi->cls, pi->table_cls, r);
 }
 
 /* The request object of r in the current interpreter (named group), kept until the request
@@ -584,7 +199,7 @@ PyObject *wx_phase_request_for_app(request_rec *r, const char *group, PyObject *
 void wx_phase_request_release(PyObject *obj, int owned)
 {
     if (owned)
-        invalidate(obj);
+        wx_phase_object_invalidate(obj);
     Py_DECREF(obj);
 }
 
@@ -750,7 +365,7 @@ static PyObject *word_tuple(request_rec *r, const char *line)
     PyObject *list = PyList_New(0), *t;
     const char *w;
     while (list && *(w = ap_getword_conf(r->pool, &line))) {
-        PyObject *s = text_or_none(w);
+        PyObject *s = wx_latin1_or_none(w);
         if (!s || PyList_Append(list, s) < 0)
             Py_CLEAR(list);
         Py_XDECREF(s);
@@ -812,7 +427,7 @@ int wx_phase_authn(request_rec *r, int digest, const char *user, const char *arg
     if (phase_begin(&c, r, m, reloading) < 0)
         return 1;
     res = phase_call(&c, r, digest ? "get_realm_hash" : "check_password",
-                     Py_BuildValue("(NN)", text_or_none(user), text_or_none(arg)));
+                     Py_BuildValue("(NN)", wx_latin1_or_none(user), wx_latin1_or_none(arg)));
     if (res && PyTuple_Check(res) && PyTuple_GET_SIZE(res) == 2) {
         PyObject *v = PyTuple_GET_ITEM(res, 1);
         long s = PyLong_AsLong(PyTuple_GET_ITEM(res, 0));
@@ -820,7 +435,7 @@ int wx_phase_authn(request_rec *r, int digest, const char *user, const char *arg
             PyErr_Clear();                        /* stays AUTH_GENERAL_ERROR */
         else if (v == Py_None)
             *status = (int)s;
-        else if ((*value = pool_text(r, v)))
+        else if ((*value = wx_pool_latin1(r, v)))
             *status = (int)s;
         else
             PyErr_Clear();

@@ -148,6 +148,13 @@ PyObject *wx_request_ended(void);    /* RuntimeError: the request a bridge objec
 void wx_auth_register_hooks(apr_pool_t *p);
 int wx_auth_type_ready(void);
 
+/* phase_request.c */
+extern PyTypeObject wx_PhaseReqType, wx_PhaseTableType;
+PyObject *wx_phase_object_new(PyObject *cls, PyObject *table_cls, request_rec *r);
+void wx_phase_object_invalidate(PyObject *obj);
+PyObject *wx_latin1_or_none(const char *s);            /* a C string as str, or None */
+const char *wx_pool_latin1(request_rec *r, PyObject *s);   /* a latin-1 str as a pool copy */
+
 /* phases.c */
 void wx_phases_register_hooks(apr_pool_t *p);
 int wx_phase_authn(request_rec *r, int digest, const char *user, const char *arg, int *status,

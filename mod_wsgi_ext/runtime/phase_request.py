@@ -1,13 +1,14 @@
-"""The Apache-backed request object of wsgi_phases, over the C type ``PhaseRequest``.
+"""The Apache-backed request object of wsgi_phases, over the C types of _csrc/phase_request.c.
 
-``_csrc/phases.c`` defines ``PhaseRequest``: the request_rec's fields as attributes (read-only,
-or read-write for ``handler``, ``content_type``, ``user``, ``auth_type``) and a few primitives
-(``_tget``/``_tgetall``/``_tset``/``_tpairs`` over the five tables, ``_options``, ``_log``,
-``_server``, ``_respond``, ``_custom_response``, ``_note_auth_failure``, ``ssl_var``).
-``request_class(base)`` makes, once per interpreter, the class C instantiates: those primitives
-plus what ``wsgi_phases.request`` promises (tables as mappings, ``options``, ``log``,
-``environ``, ``basic_auth()``) and what ``wsgi_phases.dispatch`` asks (``_apply_deny``).
-Everything raises RuntimeError once the request has ended (the C primitives check).
+``PhaseRequest`` has the request_rec's fields as attributes (read-only, or read-write for
+``handler``, ``content_type``, ``user``, ``auth_type``), the five tables (``PhaseTable``: item
+access, ``get``, ``getall``, ``add`` and the primitives of ``wsgi_phases.tables.Table`` in C) and
+a few primitives (``_options``, ``_log``, ``_server``, ``_respond``, ``_custom_response``,
+``_note_auth_failure``, ``ssl_var``).  ``request_class(base, table_base)`` makes, once per
+interpreter, the two classes C instantiates: the request with what ``wsgi_phases.request``
+promises on top (``options``, ``log``, ``environ``, ``basic_auth()``) and what
+``wsgi_phases.dispatch`` asks (``_apply_deny``), and the table with the rest of the mapping
+protocol.  Everything raises RuntimeError once the request has ended (the C side checks).
 """
 
 import types
@@ -15,54 +16,6 @@ import types
 from wsgi_phases.request import RequestBase
 from wsgi_phases.results import DONE
 from wsgi_phases.tables import Table
-
-HEADERS_IN, HEADERS_OUT, ERR_HEADERS_OUT, NOTES, SUBPROCESS_ENV = range(5)
-_TABLES = {"headers_in": HEADERS_IN, "headers_out": HEADERS_OUT,
-           "err_headers_out": ERR_HEADERS_OUT, "notes": NOTES, "subprocess_env": SUBPROCESS_ENV}
-
-
-class ApacheTable(Table):
-    """One of the request's apr tables."""
-    __slots__ = ("_req", "_which")
-
-    def __init__(self, req, which):
-        self._req = req
-        self._which = which
-
-    def _get(self, key):
-        return self._req._tget(self._which, key)
-
-    def _getall(self, key):
-        return self._req._tgetall(self._which, key)
-
-    def _set(self, key, value):
-        self._req._tset(self._which, key, value)
-
-    def _add(self, key, value):
-        self._req._tset(self._which, key, value, True)
-
-    def _unset(self, key):
-        self._req._tset(self._which, key, None)
-
-    def _pairs(self):
-        return self._req._tpairs(self._which)
-
-
-class _TableAttr:
-    """The table attribute: made on first use and kept in the instance's __dict__ under the same
-    name (a non-data descriptor), so later uses are plain attribute look-ups."""
-
-    def __init__(self, name, which):
-        self.name = name
-        self.which = which
-        self.__doc__ = "Apache's r->%s" % name
-
-    def __get__(self, obj, cls=None):
-        if obj is None:
-            return self
-        table = obj.__dict__[self.name] = ApacheTable(obj, self.which)
-        return table
-
 
 class _Mixin(RequestBase):
 
@@ -118,9 +71,11 @@ class _Mixin(RequestBase):
         return deny.status
 
 
-def request_class(base):
-    """The request class of this interpreter, derived from the C type ``base``."""
-    namespace = {name: _TableAttr(name, which) for name, which in _TABLES.items()}
-    namespace["__doc__"] = "Apache's request, for phase handlers and the application."
-    namespace["__module__"] = __name__
-    return type("Request", (_Mixin, base), namespace)
+def request_class(base, table_base):
+    """The request and table classes of this interpreter, derived from the C types."""
+    table = type("Table", (table_base, Table), {"__slots__": (), "__module__": __name__,
+                                                "__doc__": "One of Apache's request tables."})
+    request = type("Request", (_Mixin, base), {
+        "__module__": __name__, "__doc__": "Apache's request, for phase handlers and the "
+                                           "application."})
+    return request, table

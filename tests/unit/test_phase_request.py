@@ -4,36 +4,19 @@ import pytest
 
 from mod_wsgi_ext.runtime.phase_request import request_class
 from wsgi_phases import Deny, DONE, Phases, dispatch
+from wsgi_phases.tables import ListTable
 
 
 class FakeBase:
-    """What _csrc/phases.c's PhaseRequest offers, over Python lists."""
+    """What _csrc/phase_request.c's PhaseRequest offers (tables as in-memory ListTables)."""
 
     def __init__(self):
-        self.tables = [[] for _ in range(5)]
+        for name in ("headers_in", "headers_out", "err_headers_out", "notes", "subprocess_env"):
+            setattr(self, name, ListTable())
         self.calls = []
         self.user = None
         self.uri = "/x"
         self.method = "GET"
-
-    def _tget(self, which, key):
-        for k, v in self.tables[which]:
-            if k.lower() == key.lower():
-                return v
-        return None
-
-    def _tgetall(self, which, key):
-        return [v for k, v in self.tables[which] if k.lower() == key.lower()]
-
-    def _tset(self, which, key, value, add=False):
-        if value is None or not add:
-            self.tables[which] = [(k, v) for k, v in self.tables[which]
-                                  if k.lower() != key.lower()]
-        if value is not None:
-            self.tables[which].append((key, value))
-
-    def _tpairs(self, which):
-        return list(self.tables[which])
 
     def _options(self):
         return {"a": "1"}
@@ -51,23 +34,18 @@ class FakeBase:
         self.calls.append(("challenge",))
 
 
-Request = request_class(FakeBase)
+class FakeTableBase:
+    __slots__ = ()
 
 
-def test_tables_are_the_five_apache_tables():
-    r = Request()
-    r.headers_in["X-A"] = "1"
-    r.headers_in.add("x-a", "2")
-    r.notes["n"] = "v"
-    r.subprocess_env["E"] = "e"
-    r.err_headers_out["H"] = "h"
-    r.headers_out["O"] = "o"
-    assert r.tables == [[("X-A", "1"), ("x-a", "2")], [("O", "o")], [("H", "h")], [("n", "v")],
-                        [("E", "e")]]
-    assert r.headers_in.getall("X-a") == ["1", "2"] and r.headers_in is r.headers_in
-    del r.headers_in["x-A"]
-    assert "X-A" not in r.headers_in
-    assert dict(r.options) == {"a": "1"}
+Request, TableClass = request_class(FakeBase, FakeTableBase)
+
+
+def test_classes_are_derived_from_the_c_types():
+    assert issubclass(Request, FakeBase) and issubclass(TableClass, FakeTableBase)
+    from wsgi_phases.tables import Table
+    assert issubclass(TableClass, Table)
+    assert Request().options["a"] == "1"
 
 
 def test_deny_in_a_hook_answers_now_with_done():
@@ -79,7 +57,7 @@ def test_deny_in_a_hook_answers_now_with_done():
                    headers={"WWW-Authenticate": "Bearer"})
     p.authenticate(deny)
     assert dispatch.run_hook(p, "authenticate", r) == DONE
-    assert r.tables[2] == [("WWW-Authenticate", "Bearer")]
+    assert r.err_headers_out.allitems() == [("WWW-Authenticate", "Bearer")]
     assert r.calls[-1] == ("respond", 401, "application/json", b'{"e": 1}')
 
 
@@ -118,7 +96,7 @@ def test_environ_is_read_only_and_drops_authorization():
 
         def _server(self):
             return ("h", 80, "127.0.0.1", 5555, "/srv", None)
-    r = request_class(Base)()
+    r = request_class(Base, FakeTableBase)[0]()
     r.headers_in["Authorization"] = "Basic x"
     r.headers_in["X-Y"] = "z"
     env = r.environ

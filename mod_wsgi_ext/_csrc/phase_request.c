@@ -1,0 +1,657 @@
+/* phase_request.c -- the request object of phase handlers: C types over Apache's request_rec.
+ *
+ *   PhaseRequest  the request's fields as attributes (handler, content_type, user, auth_type
+ *                 writable), its five tables, and the primitives runtime/phase_request.py builds
+ *                 the rest of the wsgi_phases request protocol on (_options, _log, _server,
+ *                 _respond, _custom_response, _note_auth_failure, ssl_var)
+ *   PhaseTable    one of headers_in, headers_out, err_headers_out, notes, subprocess_env: a
+ *                 case-insensitive multi-valued mapping straight over the apr_table_t (the
+ *                 Python subclass adds the rest of wsgi_phases.tables.Table)
+ *
+ * Both are subclassed once per interpreter (runtime/phase_request.py: request_class()); phases.c
+ * makes the objects and invalidates them when their request ends.  Every method works only while
+ * the request runs and only in the thread that runs it; otherwise it raises RuntimeError.  Keys
+ * and values written are latin-1 str without CR, LF or NUL, copied into the request's pool.
+ */
+#include "wx.h"
+#include "http_ssl.h"
+
+typedef struct {
+    PyObject_HEAD
+    request_rec *r;
+    apr_os_thread_t owner;
+    PyTypeObject *table_cls;    /* this interpreter's PhaseTable subclass (lives for good) */
+    PyObject *tables[5];        /* made on first use; they refer back to this object */
+} wx_PhaseReqObject;
+
+typedef struct {
+    PyObject_HEAD
+    wx_PhaseReqObject *req;
+    int which;
+} wx_PhaseTableObject;
+
+/* The request is over: the object no longer reaches it, and what Python kept on it (its tables
+ * refer back to it) is let go now rather than at the next garbage collection. */
+void wx_phase_object_invalidate(PyObject *obj)
+{
+    wx_PhaseReqObject *o = (wx_PhaseReqObject *)obj;
+    PyObject **dict;
+    int i;
+    o->r = NULL;
+    for (i = 0; i < 5; i++)
+        Py_CLEAR(o->tables[i]);
+    dict = _PyObject_GetDictPtr(obj);      /* no dict is made for an object that has none */
+    if (dict && *dict)
+        PyDict_Clear(*dict);
+    PyErr_Clear();
+}
+
+static PyObject *phase_unusable(wx_PhaseReqObject *o)
+{
+    if (!o->r)
+        return wx_request_ended();
+    PyErr_SetString(PyExc_RuntimeError, "mod_wsgi_ext: the request object can only be used in "
+                    "the thread that runs its request");
+    return NULL;
+}
+
+#define PREQ(self) \
+    request_rec *r = ((wx_PhaseReqObject *)(self))->r; \
+    if (!r || !apr_os_thread_equal(((wx_PhaseReqObject *)(self))->owner, apr_os_thread_current())) \
+        return phase_unusable((wx_PhaseReqObject *)(self))
+#define PREQ_SET(self) \
+    request_rec *r = ((wx_PhaseReqObject *)(self))->r; \
+    if (!r || !apr_os_thread_equal(((wx_PhaseReqObject *)(self))->owner, apr_os_thread_current())) { \
+        phase_unusable((wx_PhaseReqObject *)(self)); return -1; }
+
+PyObject *wx_latin1_or_none(const char *s)
+{
+    if (!s)
+        Py_RETURN_NONE;
+    return PyUnicode_DecodeLatin1(s, strlen(s), NULL);
+}
+
+/* a latin-1 str as a pool copy (the Python side checked it for CR/LF/NUL); NULL on error */
+const char *wx_pool_latin1(request_rec *r, PyObject *s)
+{
+    PyObject *b;
+    const char *copy;
+    if (!PyUnicode_Check(s)) {
+        PyErr_Format(PyExc_TypeError, "str expected, not %.100s", Py_TYPE(s)->tp_name);
+        return NULL;
+    }
+    if (!(b = PyUnicode_AsLatin1String(s)))
+        return NULL;
+    if (memchr(PyBytes_AS_STRING(b), '\0', PyBytes_GET_SIZE(b))) {
+        Py_DECREF(b);
+        PyErr_SetString(PyExc_ValueError, "NUL in a request value");
+        return NULL;
+    }
+    copy = apr_pstrmemdup(r->pool, PyBytes_AS_STRING(b), PyBytes_GET_SIZE(b));
+    Py_DECREF(b);
+    return copy;
+}
+
+enum { F_METHOD, F_URI, F_UNPARSED_URI, F_QUERY, F_PROTOCOL, F_HOSTNAME, F_SCHEME, F_IS_HTTPS,
+       F_CLIENT_IP, F_USERAGENT_IP, F_REMOTE_HOST, F_FILENAME, F_PATH_INFO, F_HANDLER,
+       F_CONTENT_TYPE, F_USER, F_AUTH_TYPE, F_AUTH_NAME, F_LOG_ID };
+
+static PyObject *preq_get(PyObject *self, void *closure)
+{
+    PREQ(self);
+    switch ((int)(intptr_t)closure) {
+    case F_METHOD:       return wx_latin1_or_none(r->method);
+    case F_URI:          return wx_latin1_or_none(r->uri);
+    case F_UNPARSED_URI: return wx_latin1_or_none(r->unparsed_uri);
+    case F_QUERY:        return wx_latin1_or_none(r->args ? r->args : "");
+    case F_PROTOCOL:     return wx_latin1_or_none(r->protocol);
+    case F_HOSTNAME:     return wx_latin1_or_none(r->hostname);
+    case F_SCHEME:       return wx_latin1_or_none(ap_http_scheme(r));
+    case F_IS_HTTPS:     return PyBool_FromLong(ap_ssl_conn_is_ssl(r->connection));
+    case F_CLIENT_IP:    return wx_latin1_or_none(r->connection->client_ip);
+    case F_USERAGENT_IP: return wx_latin1_or_none(r->useragent_ip);
+    case F_REMOTE_HOST:
+        return wx_latin1_or_none(ap_get_remote_host(r->connection, r->per_dir_config, REMOTE_HOST,
+                                               NULL));
+    case F_FILENAME:     return wx_latin1_or_none(r->filename);
+    case F_PATH_INFO:    return wx_latin1_or_none(r->path_info);
+    case F_HANDLER:      return wx_latin1_or_none(r->handler);
+    case F_CONTENT_TYPE: return wx_latin1_or_none(r->content_type);
+    case F_USER:         return wx_latin1_or_none(r->user);
+    case F_AUTH_TYPE:    return wx_latin1_or_none(r->ap_auth_type ? r->ap_auth_type : ap_auth_type(r));
+    case F_AUTH_NAME:    return wx_latin1_or_none(ap_auth_name(r));
+    case F_LOG_ID:       return wx_latin1_or_none(r->log_id);
+    }
+    Py_RETURN_NONE;
+}
+
+static int preq_set(PyObject *self, PyObject *value, void *closure)
+{
+    const char *v = NULL;
+    PREQ_SET(self);
+    if (value && value != Py_None && !(v = wx_pool_latin1(r, value)))
+        return -1;
+    switch ((int)(intptr_t)closure) {
+    case F_HANDLER:
+        r->handler = v;
+        break;
+    case F_CONTENT_TYPE:
+        if (v)
+            ap_set_content_type(r, v);
+        else
+            r->content_type = NULL;
+        break;
+    case F_USER:
+        r->user = (char *)v;
+        break;
+    case F_AUTH_TYPE:
+        r->ap_auth_type = (char *)v;
+        break;
+    }
+    return 0;
+}
+
+static PyObject *preq_alive(PyObject *self, void *closure)
+{
+    return PyBool_FromLong(((wx_PhaseReqObject *)self)->r != NULL);
+}
+
+/* ------------------------------------------------------------------ tables */
+
+static apr_table_t *table_of(request_rec *r, int which)
+{
+    switch (which) {
+    case 0: return r->headers_in;
+    case 1: return r->headers_out;
+    case 2: return r->err_headers_out;
+    case 3: return r->notes;
+    default: return r->subprocess_env;
+    }
+}
+
+#define TABLE(self) \
+    wx_PhaseTableObject *to = (wx_PhaseTableObject *)(self); \
+    request_rec *r = to->req ? to->req->r : NULL; \
+    apr_table_t *t; \
+    if (!r || !apr_os_thread_equal(to->req->owner, apr_os_thread_current())) \
+        return phase_unusable(to->req); \
+    t = table_of(r, to->which)
+
+/* A key or value to write: latin-1 str without CR, LF or NUL, as a C string (ASCII text without
+ * a copy; other text through *keep, which the caller releases).  NULL with an exception. */
+static const char *table_text(PyObject *s, PyObject **keep, const char *what)
+{
+    const char *c;
+    Py_ssize_t n;
+    *keep = NULL;
+    if (!PyUnicode_Check(s)) {
+        PyErr_Format(PyExc_TypeError, "table %s must be str, not %.100s", what,
+                     Py_TYPE(s)->tp_name);
+        return NULL;
+    }
+    if (PyUnicode_IS_ASCII(s))
+        c = PyUnicode_AsUTF8AndSize(s, &n);
+    else {
+        if (!(*keep = PyUnicode_AsLatin1String(s))) {
+            PyErr_Clear();
+            PyErr_Format(PyExc_ValueError, "table %s must be latin-1 text: %R", what, s);
+            return NULL;
+        }
+        c = PyBytes_AS_STRING(*keep);
+        n = PyBytes_GET_SIZE(*keep);
+    }
+    if (c && (memchr(c, '\r', n) || memchr(c, '\n', n) || memchr(c, '\0', n))) {
+        Py_CLEAR(*keep);
+        PyErr_Format(PyExc_ValueError, "table %s must not contain CR, LF or NUL: %R", what, s);
+        return NULL;
+    }
+    return c;
+}
+
+/* the first value of key, or NULL (no exception) when there is none; -1 in *err on error */
+static PyObject *table_lookup(wx_PhaseTableObject *to, request_rec *r, apr_table_t *t,
+                              PyObject *key, int *err)
+{
+    PyObject *keep;
+    const char *k = table_text(key, &keep, "key"), *v;
+    *err = !k;
+    if (!k)
+        return NULL;
+    v = apr_table_get(t, k);
+    Py_XDECREF(keep);
+    return v ? wx_latin1_or_none(v) : NULL;
+}
+
+static PyObject *ptab_subscript(PyObject *self, PyObject *key)
+{
+    PyObject *v;
+    int err;
+    TABLE(self);
+    v = table_lookup(to, r, t, key, &err);
+    if (!v && !err && !PyErr_Occurred())
+        PyErr_SetObject(PyExc_KeyError, key);
+    return v;
+}
+
+static PyObject *ptab_get(PyObject *self, PyObject *args)
+{
+    PyObject *key, *dflt = Py_None, *v;
+    int err;
+    TABLE(self);
+    if (!PyArg_UnpackTuple(args, "get", 1, 2, &key, &dflt))
+        return NULL;
+    v = table_lookup(to, r, t, key, &err);
+    if (!v && !err && !PyErr_Occurred()) {
+        Py_INCREF(dflt);
+        return dflt;
+    }
+    return v;
+}
+
+/* set (mode 0), add (1) or unset (2, value NULL) */
+static int table_write(PyObject *self, PyObject *key, PyObject *value, int mode)
+{
+    PyObject *kk = NULL, *vk = NULL;
+    const char *k, *v = NULL;
+    wx_PhaseTableObject *to = (wx_PhaseTableObject *)self;
+    request_rec *r = to->req ? to->req->r : NULL;
+    apr_table_t *t;
+    if (!r || !apr_os_thread_equal(to->req->owner, apr_os_thread_current())) {
+        phase_unusable(to->req);
+        return -1;
+    }
+    t = table_of(r, to->which);
+    if (!(k = table_text(key, &kk, "key")))
+        return -1;
+    if (mode != 2 && !(v = table_text(value, &vk, "value"))) {
+        Py_XDECREF(kk);
+        return -1;
+    }
+    if (mode == 0)
+        apr_table_set(t, k, v);
+    else if (mode == 1)
+        apr_table_add(t, k, v);
+    else
+        apr_table_unset(t, k);
+    Py_XDECREF(kk);
+    Py_XDECREF(vk);
+    return 0;
+}
+
+static int ptab_ass_subscript(PyObject *self, PyObject *key, PyObject *value)
+{
+    if (!value) {       /* del t[key]: KeyError when it is not there */
+        PyObject *v;
+        int err;
+        {
+            wx_PhaseTableObject *to = (wx_PhaseTableObject *)self;
+            request_rec *r = to->req ? to->req->r : NULL;
+            if (!r || !apr_os_thread_equal(to->req->owner, apr_os_thread_current())) {
+                phase_unusable(to->req);
+                return -1;
+            }
+            v = table_lookup(to, r, table_of(r, to->which), key, &err);
+        }
+        if (err)
+            return -1;
+        if (!v) {
+            PyErr_SetObject(PyExc_KeyError, key);
+            return -1;
+        }
+        Py_DECREF(v);
+        return table_write(self, key, NULL, 2);
+    }
+    return table_write(self, key, value, 0);
+}
+
+static PyObject *ptab_set(PyObject *self, PyObject *args)
+{
+    PyObject *k, *v;
+    if (!PyArg_UnpackTuple(args, "_set", 2, 2, &k, &v) || table_write(self, k, v, 0) < 0)
+        return NULL;
+    Py_RETURN_NONE;
+}
+
+static PyObject *ptab_add(PyObject *self, PyObject *args)
+{
+    PyObject *k, *v;
+    if (!PyArg_UnpackTuple(args, "add", 2, 2, &k, &v) || table_write(self, k, v, 1) < 0)
+        return NULL;
+    Py_RETURN_NONE;
+}
+
+static PyObject *ptab_unset(PyObject *self, PyObject *key)
+{
+    if (table_write(self, key, NULL, 2) < 0)
+        return NULL;
+    Py_RETURN_NONE;
+}
+
+static PyObject *ptab_get1(PyObject *self, PyObject *key)
+{
+    PyObject *v;
+    int err;
+    TABLE(self);
+    v = table_lookup(to, r, t, key, &err);
+    if (!v && !err && !PyErr_Occurred())
+        Py_RETURN_NONE;
+    return v;
+}
+
+static int collect(void *list, const char *key, const char *value)
+{
+    PyObject *v = wx_latin1_or_none(value);
+    if (!v || PyList_Append(list, v) < 0) {
+        Py_XDECREF(v);
+        return 0;
+    }
+    Py_DECREF(v);
+    return 1;
+}
+
+static PyObject *ptab_getall(PyObject *self, PyObject *key)
+{
+    PyObject *keep, *list;
+    const char *k;
+    TABLE(self);
+    if (!(k = table_text(key, &keep, "key")) || !(list = PyList_New(0))) {
+        Py_XDECREF(keep);
+        return NULL;
+    }
+    apr_table_do(collect, list, t, k, NULL);
+    Py_XDECREF(keep);
+    if (PyErr_Occurred()) {
+        Py_DECREF(list);
+        return NULL;
+    }
+    return list;
+}
+
+static PyObject *ptab_pairs(PyObject *self, PyObject *noargs)
+{
+    const apr_array_header_t *arr;
+    const apr_table_entry_t *e;
+    PyObject *list;
+    int i;
+    TABLE(self);
+    if (!(list = PyList_New(0)))
+        return NULL;
+    arr = apr_table_elts(t);
+    e = (const apr_table_entry_t *)arr->elts;
+    for (i = 0; i < arr->nelts; i++) {
+        PyObject *pair;
+        if (!e[i].key || !e[i].val)
+            continue;
+        pair = Py_BuildValue("(NN)", wx_latin1_or_none(e[i].key), wx_latin1_or_none(e[i].val));
+        if (!pair || PyList_Append(list, pair) < 0) {
+            Py_XDECREF(pair);
+            Py_DECREF(list);
+            return NULL;
+        }
+        Py_DECREF(pair);
+    }
+    return list;
+}
+
+static int ptab_contains(PyObject *self, PyObject *key)
+{
+    wx_PhaseTableObject *to = (wx_PhaseTableObject *)self;
+    request_rec *r = to->req ? to->req->r : NULL;
+    PyObject *v;
+    int err;
+    if (!PyUnicode_Check(key))
+        return 0;
+    if (!r || !apr_os_thread_equal(to->req->owner, apr_os_thread_current())) {
+        phase_unusable(to->req);
+        return -1;
+    }
+    v = table_lookup(to, r, table_of(r, to->which), key, &err);
+    if (err) {
+        if (PyErr_ExceptionMatches(PyExc_ValueError)) {   /* not a possible key: not in it */
+            PyErr_Clear();
+            return 0;
+        }
+        return -1;
+    }
+    Py_XDECREF(v);
+    return v != NULL;
+}
+
+static void ptab_dealloc(PyObject *self)
+{
+    Py_CLEAR(((wx_PhaseTableObject *)self)->req);
+    Py_TYPE(self)->tp_free(self);
+}
+
+static PyMethodDef ptab_methods[] = {
+    {"get", ptab_get, METH_VARARGS, "get(key, default=None): the first value of key"},
+    {"getall", ptab_getall, METH_O, "every value of key, in order (a list)"},
+    {"add", ptab_add, METH_VARARGS, "add(key, value): append a value, keeping the others"},
+    {"_get", ptab_get1, METH_O, NULL},
+    {"_getall", ptab_getall, METH_O, NULL},
+    {"_set", ptab_set, METH_VARARGS, NULL},
+    {"_add", ptab_add, METH_VARARGS, NULL},
+    {"_unset", ptab_unset, METH_O, NULL},
+    {"_pairs", ptab_pairs, METH_NOARGS, NULL},
+    {NULL}
+};
+
+static PyMappingMethods ptab_mapping = {
+    .mp_subscript = ptab_subscript,
+    .mp_ass_subscript = ptab_ass_subscript,
+};
+
+static PySequenceMethods ptab_sequence = {
+    .sq_contains = ptab_contains,
+};
+
+PyTypeObject wx_PhaseTableType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "mod_wsgi_ext._apache.PhaseTable",
+    .tp_basicsize = sizeof(wx_PhaseTableObject),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,
+    .tp_doc = "One of the request's apr tables (subclassed in runtime/phase_request.py).",
+    .tp_dealloc = ptab_dealloc,
+    .tp_methods = ptab_methods,
+    .tp_as_mapping = &ptab_mapping,
+    .tp_as_sequence = &ptab_sequence,
+};
+
+static PyObject *preq_table(PyObject *self, void *closure)
+{
+    wx_PhaseReqObject *o = (wx_PhaseReqObject *)self;
+    int which = (int)(intptr_t)closure;
+    wx_PhaseTableObject *to;
+    PREQ(self);
+    (void)r;
+    if (!o->tables[which]) {
+        if (!(to = (wx_PhaseTableObject *)o->table_cls->tp_alloc(o->table_cls, 0)))
+            return NULL;
+        Py_INCREF(self);
+        to->req = o;
+        to->which = which;
+        o->tables[which] = (PyObject *)to;
+    }
+    Py_INCREF(o->tables[which]);
+    return o->tables[which];
+}
+
+static void preq_dealloc(PyObject *self)
+{
+    int i;
+    for (i = 0; i < 5; i++)
+        Py_CLEAR(((wx_PhaseReqObject *)self)->tables[i]);
+    Py_TYPE(self)->tp_free(self);
+}
+
+#define RO(name, f, doc) {name, preq_get, NULL, doc, (void *)(intptr_t)(f)}
+#define RW(name, f, doc) {name, preq_get, preq_set, doc, (void *)(intptr_t)(f)}
+static PyGetSetDef preq_getset[] = {
+    RO("method", F_METHOD, "the request method"),
+    RO("uri", F_URI, "the path of the URL, decoded"),
+    RO("unparsed_uri", F_UNPARSED_URI, "the URL as the client sent it"),
+    RO("query_string", F_QUERY, "the query string ('' when there is none)"),
+    RO("protocol", F_PROTOCOL, "HTTP/1.1 and the like"),
+    RO("hostname", F_HOSTNAME, "the host the request names"),
+    RO("scheme", F_SCHEME, "http or https"),
+    RO("is_https", F_IS_HTTPS, "the connection uses TLS"),
+    RO("client_ip", F_CLIENT_IP, "the address of the connection's peer"),
+    RO("useragent_ip", F_USERAGENT_IP, "the client's address (mod_remoteip may change it)"),
+    RO("remote_host", F_REMOTE_HOST, "the client's host name when looked up, else None"),
+    RO("filename", F_FILENAME, "the file the URL maps to"),
+    RO("path_info", F_PATH_INFO, "the URL path after the file"),
+    RW("handler", F_HANDLER, "the content handler Apache will run"),
+    RW("content_type", F_CONTENT_TYPE, "the response content type"),
+    RW("user", F_USER, "the authenticated user (REMOTE_USER)"),
+    RW("auth_type", F_AUTH_TYPE, "the authentication type (AUTH_TYPE); AuthType until set"),
+    RO("auth_name", F_AUTH_NAME, "AuthName"),
+    RO("log_id", F_LOG_ID, "the request's log id"),
+    {"alive", preq_alive, NULL, "the request is still running", NULL},
+    {"headers_in", preq_table, NULL, "the request headers", (void *)0},
+    {"headers_out", preq_table, NULL, "the response headers (success only)", (void *)1},
+    {"err_headers_out", preq_table, NULL, "the response headers (errors too)", (void *)2},
+    {"notes", preq_table, NULL, "notes for other modules (%{name}n in LogFormat)", (void *)3},
+    {"subprocess_env", preq_table, NULL, "the environment (the application's environ)",
+     (void *)4},
+    {NULL}
+};
+
+static int add_option(void *dict, const char *key, const char *value)
+{
+    PyObject *k = wx_latin1_or_none(key), *v = wx_latin1_or_none(value);
+    int ok = k && v && PyDict_SetItem(dict, k, v) == 0;
+    Py_XDECREF(k);
+    Py_XDECREF(v);
+    return ok;
+}
+
+static PyObject *preq_options(PyObject *self, PyObject *noargs)
+{
+    wx_dir_config *dc;
+    PyObject *d;
+    PREQ(self);
+    dc = ap_get_module_config(r->per_dir_config, &wsgi_ext_module);
+    if (!(d = PyDict_New()))
+        return NULL;
+    if (dc->phase_options)
+        apr_table_do(add_option, d, dc->phase_options, NULL);
+    if (PyErr_Occurred()) {
+        Py_DECREF(d);
+        return NULL;
+    }
+    return d;
+}
+
+static PyObject *preq_log(PyObject *self, PyObject *args)
+{
+    PREQ(self);
+    return wx_log_request(r, args);
+}
+
+static PyObject *preq_ssl_var(PyObject *self, PyObject *arg)
+{
+    const char *name;
+    PREQ(self);
+    if (!(name = wx_pool_latin1(r, arg)))
+        return NULL;
+    return wx_latin1_or_none(ap_ssl_var_lookup(r->pool, r->server, r->connection, r, name));
+}
+
+/* (SERVER_NAME, SERVER_PORT, SERVER_ADDR, REMOTE_PORT, DOCUMENT_ROOT, SERVER_ADMIN) */
+static PyObject *preq_server(PyObject *self, PyObject *noargs)
+{
+    PREQ(self);
+    return Py_BuildValue("(NINiNN)", wx_latin1_or_none(ap_get_server_name(r)),
+                         (unsigned)ap_get_server_port(r), wx_latin1_or_none(r->connection->local_ip),
+                         (int)r->connection->client_addr->port,
+                         wx_latin1_or_none(ap_document_root(r)), wx_latin1_or_none(r->server->server_admin));
+}
+
+/* _respond(status, content_type, body): answer the request now (the hook then returns DONE) */
+static PyObject *preq_respond(PyObject *self, PyObject *args)
+{
+    int status;
+    PyObject *ctype;
+    Py_buffer body;
+    const char *ct;
+    PREQ(self);
+    if (!PyArg_ParseTuple(args, "iUy*", &status, &ctype, &body))
+        return NULL;
+    if (!(ct = wx_pool_latin1(r, ctype))) {
+        PyBuffer_Release(&body);
+        return NULL;
+    }
+    ap_discard_request_body(r);
+    r->status = status;
+    r->status_line = NULL;
+    ap_set_content_type(r, ct);
+    ap_set_content_length(r, body.len);
+    if (!r->header_only) {
+        Py_BEGIN_ALLOW_THREADS
+        ap_rwrite(body.buf, (int)body.len, r);
+        Py_END_ALLOW_THREADS
+    }
+    PyBuffer_Release(&body);
+    Py_RETURN_NONE;
+}
+
+/* _custom_response(status, text): the page Apache sends if it answers status (authn/authz) */
+static PyObject *preq_custom_response(PyObject *self, PyObject *args)
+{
+    int status;
+    PyObject *text;
+    const char *t;
+    PREQ(self);
+    if (!PyArg_ParseTuple(args, "iU", &status, &text) || !(t = wx_pool_latin1(r, text)))
+        return NULL;
+    /* ap_custom_response takes a text starting with '/' or a URL for a redirect: make the entry
+     * through it, then store the text in its "literal message" form (a leading quote) */
+    ap_custom_response(r, status, "\"");
+    ((core_request_config *)ap_get_core_module_config(r->request_config))
+        ->response_code_strings[ap_index_of_response(status)] = apr_pstrcat(r->pool, "\"", t,
+                                                                              NULL);
+    Py_RETURN_NONE;
+}
+
+static PyObject *preq_note_auth_failure(PyObject *self, PyObject *noargs)
+{
+    PREQ(self);
+    ap_note_auth_failure(r);
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef preq_methods[] = {
+    {"_options", preq_options, METH_NOARGS, "WSGIPhaseOption values in scope"},
+    {"_log", preq_log, METH_VARARGS, "_log(level, text) to the error log for this request"},
+    {"ssl_var", preq_ssl_var, METH_O, "a mod_ssl variable, or None"},
+    {"_server", preq_server, METH_NOARGS, "server facts for the environ"},
+    {"_respond", preq_respond, METH_VARARGS, "answer now with status, content type and body"},
+    {"_custom_response", preq_custom_response, METH_VARARGS, "the error page for a status"},
+    {"_note_auth_failure", preq_note_auth_failure, METH_NOARGS, "add the AuthType's challenge"},
+    {NULL}
+};
+
+PyTypeObject wx_PhaseReqType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "mod_wsgi_ext._apache.PhaseRequest",
+    .tp_basicsize = sizeof(wx_PhaseReqObject),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,
+    .tp_doc = "Apache's request_rec, for phase handlers (subclassed in runtime/phase_request.py).",
+    .tp_dealloc = preq_dealloc,
+    .tp_methods = preq_methods,
+    .tp_getset = preq_getset,
+};
+
+/* an object of the interpreter's request class cls for r, used by this thread */
+PyObject *wx_phase_object_new(PyObject *cls, PyObject *table_cls, request_rec *r)
+{
+    wx_PhaseReqObject *o = (wx_PhaseReqObject *)((PyTypeObject *)cls)->tp_alloc(
+        (PyTypeObject *)cls, 0);
+    if (!o)
+        return NULL;
+    o->r = r;
+    o->owner = apr_os_thread_current();
+    o->table_cls = (PyTypeObject *)table_cls;
+    return (PyObject *)o;
+}
+
