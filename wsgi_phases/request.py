@@ -100,9 +100,7 @@ def parse_basic(header):
 
 class RequestBase:
     """What both request implementations share.  Subclasses provide ``headers_in`` and
-    ``_log_line(level, text)``."""
-
-    phase = None
+    ``_log_line(level, text)``, and ``phase`` (None until a phase runs)."""
 
     def basic_auth(self):
         """``(user, password)`` from a Basic ``Authorization`` header, or None."""

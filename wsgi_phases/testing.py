@@ -70,6 +70,7 @@ class TestRequest(RequestBase):
     """The request object of ``PhasedApp``: the same attributes as Apache's, over a WSGI environ
     (see ``wsgi_phases.request``)."""
     __test__ = False     # not a pytest test class
+    phase = None
 
     def __init__(self, environ, *, auth_type=None, auth_name=None, options=None, handler=None,
                  filename=None, ssl_vars=None, log=None):

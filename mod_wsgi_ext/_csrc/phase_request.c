@@ -22,6 +22,8 @@ typedef struct {
     apr_os_thread_t owner;
     PyTypeObject *table_cls;    /* this interpreter's PhaseTable subclass (lives for good) */
     PyObject *tables[5];        /* made on first use; they refer back to this object */
+    PyObject *phase;            /* the phase running (a str), or NULL */
+    PyObject *cache;            /* runtime/phases.py's per-request look-up, or NULL */
 } wx_PhaseReqObject;
 
 typedef struct {
@@ -40,6 +42,8 @@ void wx_phase_object_invalidate(PyObject *obj)
     o->r = NULL;
     for (i = 0; i < 5; i++)
         Py_CLEAR(o->tables[i]);
+    Py_CLEAR(o->phase);
+    Py_CLEAR(o->cache);
     dict = _PyObject_GetDictPtr(obj);      /* no dict is made for an object that has none */
     if (dict && *dict)
         PyDict_Clear(*dict);
@@ -476,9 +480,33 @@ static PyObject *preq_table(PyObject *self, void *closure)
     return o->tables[which];
 }
 
+/* phase and _wx_phases: plain Python values kept in C fields (no instance dict needed) */
+static PyObject *preq_get_slot(PyObject *self, void *closure)
+{
+    wx_PhaseReqObject *o = (wx_PhaseReqObject *)self;
+    PyObject *v = closure ? o->cache : o->phase;
+    if (!v)
+        v = Py_None;
+    Py_INCREF(v);
+    return v;
+}
+
+static int preq_set_slot(PyObject *self, PyObject *value, void *closure)
+{
+    wx_PhaseReqObject *o = (wx_PhaseReqObject *)self;
+    PyObject **slot = closure ? &o->cache : &o->phase;
+    PREQ_SET(self);
+    (void)r;
+    Py_XINCREF(value);
+    Py_XSETREF(*slot, value);
+    return 0;
+}
+
 static void preq_dealloc(PyObject *self)
 {
     int i;
+    Py_CLEAR(((wx_PhaseReqObject *)self)->phase);
+    Py_CLEAR(((wx_PhaseReqObject *)self)->cache);
     for (i = 0; i < 5; i++)
         Py_CLEAR(((wx_PhaseReqObject *)self)->tables[i]);
     Py_TYPE(self)->tp_free(self);
@@ -507,6 +535,8 @@ static PyGetSetDef preq_getset[] = {
     RO("auth_name", F_AUTH_NAME, "AuthName"),
     RO("log_id", F_LOG_ID, "the request's log id"),
     {"alive", preq_alive, NULL, "the request is still running", NULL},
+    {"phase", preq_get_slot, preq_set_slot, "the phase running", NULL},
+    {"_wx_phases", preq_get_slot, preq_set_slot, "(internal)", (void *)1},
     {"headers_in", preq_table, NULL, "the request headers", (void *)0},
     {"headers_out", preq_table, NULL, "the response headers (success only)", (void *)1},
     {"err_headers_out", preq_table, NULL, "the response headers (errors too)", (void *)2},

@@ -81,12 +81,12 @@ def _load(request, script, object_name, reloading, group):
 
 
 def run(request, phase, script, object_name, reloading, group, *extra):
-    cached = request.__dict__.get("_wx_phases")
+    cached = request._wx_phases
     if cached is not None and cached[0] == script and cached[1] == object_name:
         phases = cached[2]            # later phases of the same request: no look-up at all
     else:
         phases = _load(request, script, object_name, reloading, group)
-        request.__dict__["_wx_phases"] = (script, object_name, phases)
+        request._wx_phases = (script, object_name, phases)
     if phases is None:
         request._log(APLOG_ERR, "mod_wsgi_ext: the %s phase of '%s' cannot run: the script did "
                      "not load (see the first error logged for it)" % (phase, script))
