@@ -29,9 +29,23 @@
 
 /* ------------------------------------------------------------------ per interpreter */
 
+enum { WX_P_ACCESS, WX_P_AUTHENTICATE, WX_P_FIXUP };
+static const char *const wx_hook_names[] = {"access", "authenticate", "fixup"};
+
+/* a loaded phase script in one interpreter: its Phases object, and when its file was checked */
+typedef struct {
+    PyObject *phases;       /* NULL when it failed to load */
+    apr_time_t checked;
+} wx_loaded;
+#define WX_LOADED_MAX 256   /* distinct scripts (and objects) remembered per interpreter */
+
 typedef struct wx_phase_interp {
     int64_t id;
     PyObject *run;          /* runtime.phases.run */
+    PyObject *load;         /* runtime.phases.load */
+    PyObject *run_hook;     /* wsgi_phases.dispatch.run_hook */
+    PyObject *names[3];     /* "access", "authenticate", "fixup" */
+    apr_hash_t *loaded;     /* "path\nobject" -> wx_loaded */
     PyObject *cls;          /* the request class made from wx_PhaseReqType */
     PyObject *table_cls;    /* the table class made from wx_PhaseTableType */
     PyObject *env_key;      /* "wsgi_phases.request" */
@@ -39,6 +53,7 @@ typedef struct wx_phase_interp {
 } wx_phase_interp;
 
 static wx_phase_interp *wx_phase_interps;    /* touched with the GIL held only */
+static apr_pool_t *wx_phase_pool;            /* for them; with the GIL held only */
 static int wx_phase_type_ok;
 
 /* this interpreter's run() and request class (created on first use); NULL with an error */
@@ -47,6 +62,7 @@ static wx_phase_interp *phase_interp(void)
     int64_t id = PyInterpreterState_GetID(PyInterpreterState_Get());
     wx_phase_interp *pi;
     PyObject *mod, *classes;
+    int i;
     for (pi = wx_phase_interps; pi; pi = pi->next)
         if (pi->id == id)
             return pi;
@@ -54,6 +70,10 @@ static wx_phase_interp *phase_interp(void)
         if (PyType_Ready(&wx_PhaseReqType) < 0 || PyType_Ready(&wx_PhaseTableType) < 0)
             return NULL;
         wx_phase_type_ok = 1;
+    }
+    if (!wx_phase_pool && apr_pool_create(&wx_phase_pool, NULL) != APR_SUCCESS) {
+        PyErr_NoMemory();
+        return NULL;
     }
     if (!(mod = PyImport_ImportModule(WX_PHASES_RUNTIME)))
         return NULL;
@@ -65,8 +85,13 @@ static wx_phase_interp *phase_interp(void)
     }
     pi->id = id;
     pi->run = PyObject_GetAttrString(mod, "run");
+    pi->load = pi->run ? PyObject_GetAttrString(mod, "load") : NULL;
+    pi->run_hook = pi->load ? PyObject_GetAttrString(mod, "run_hook") : NULL;
+    for (i = 0; i < 3; i++)
+        pi->names[i] = PyUnicode_InternFromString(wx_hook_names[i]);
+    pi->loaded = apr_hash_make(wx_phase_pool);
     pi->env_key = PyUnicode_InternFromString("wsgi_phases.request");
-    classes = pi->run ? PyObject_CallMethod(mod, "request_class", "OO", &wx_PhaseReqType,
+    classes = pi->run_hook ? PyObject_CallMethod(mod, "request_class", "OO", &wx_PhaseReqType,
                                             &wx_PhaseTableType) : NULL;
     if (classes && PyTuple_Check(classes) && PyTuple_GET_SIZE(classes) == 2) {
         pi->cls = PyTuple_GET_ITEM(classes, 0);
@@ -76,13 +101,18 @@ static wx_phase_interp *phase_interp(void)
     }
     Py_XDECREF(classes);
     Py_DECREF(mod);
-    if (!pi->cls || !pi->env_key || !PyType_Check(pi->cls) || !PyType_Check(pi->table_cls)
+    if (!pi->cls || !pi->env_key || !pi->names[0] || !pi->names[1] || !pi->names[2]
+        || !PyType_Check(pi->cls) || !PyType_Check(pi->table_cls)
         || !PyType_IsSubtype((PyTypeObject *)pi->cls, &wx_PhaseReqType)
         || !PyType_IsSubtype((PyTypeObject *)pi->table_cls, &wx_PhaseTableType)) {
         if (!PyErr_Occurred())
             PyErr_SetString(PyExc_TypeError, "request_class() must answer subclasses of "
                             "PhaseRequest and PhaseTable");
         Py_XDECREF(pi->run);
+        Py_XDECREF(pi->load);
+        Py_XDECREF(pi->run_hook);
+        for (i = 0; i < 3; i++)
+            Py_XDECREF(pi->names[i]);
         Py_XDECREF(pi->cls);
         Py_XDECREF(pi->table_cls);
         Py_XDECREF(pi->env_key);
@@ -210,7 +240,7 @@ typedef struct {
     const char *group;
     wx_entered st;
     PyObject *req;          /* borrowed: the state keeps it */
-    PyObject *run;
+    wx_phase_interp *pi;
     int reloading;
 } wx_phase_call;
 
@@ -250,7 +280,7 @@ static int phase_begin(wx_phase_call *c, request_rec *r, const wx_mount *m, int 
         wx_leave(&c->st);
         return -1;
     }
-    c->run = pi->run;
+    c->pi = pi;
     return 0;
 }
 
@@ -271,7 +301,7 @@ static PyObject *phase_call(wx_phase_call *c, request_rec *r, const char *phase,
         for (i = 0; i < PyTuple_GET_SIZE(extra) && n < 8; i++)
             args[n++] = PyTuple_GET_ITEM(extra, i);
     if (args[1] && args[2] && args[3] && args[5] && (extra || !PyErr_Occurred()))
-        res = PyObject_Vectorcall(c->run, args, n, NULL);
+        res = PyObject_Vectorcall(c->pi->run, args, n, NULL);
     if (!res)
         wx_log_python_error(r, NULL, apr_psprintf(r->pool, "mod_wsgi_ext: exception running the "
                                                   "%s phase of '%s'", phase, c->script->path));
@@ -298,28 +328,84 @@ static int as_int(PyObject *res, int fallback)
     return (int)v;
 }
 
-static int run_hook(request_rec *r, const char *phase)
+/* The script's Phases object in this interpreter (borrowed), through a cache checked against the
+ * file at most once a second (never with script reloading off); NULL when it did not load (the
+ * caller then goes through run(), which logs why). */
+static PyObject *loaded_phases(wx_phase_call *c, request_rec *r)
+{
+    const char *object = c->script->callable_object ? c->script->callable_object : "phases";
+    const char *key = apr_pstrcat(r->pool, c->script->path, "\n", object, NULL);
+    wx_loaded *ld = apr_hash_get(c->pi->loaded, key, APR_HASH_KEY_STRING);
+    PyObject *args[5], *res;
+    if (ld && ld->phases && (!c->reloading
+                             || r->request_time - ld->checked < apr_time_from_sec(1)))
+        return ld->phases;
+    args[0] = c->req;
+    args[1] = PyUnicode_DecodeFSDefault(c->script->path);
+    args[2] = PyUnicode_FromString(object);
+    args[3] = c->reloading ? Py_True : Py_False;
+    args[4] = PyUnicode_FromString(c->group);
+    res = args[1] && args[2] && args[4] ? PyObject_Vectorcall(c->pi->load, args, 5, NULL) : NULL;
+    Py_XDECREF(args[1]);
+    Py_XDECREF(args[2]);
+    Py_XDECREF(args[4]);
+    if (!res) {
+        wx_log_python_error(r, NULL, apr_psprintf(r->pool, "mod_wsgi_ext: exception loading "
+                                                  "'%s'", c->script->path));
+        return NULL;
+    }
+    if (!ld) {
+        if (apr_hash_count(c->pi->loaded) >= WX_LOADED_MAX) {
+            Py_DECREF(res);
+            return NULL;            /* run() loads it each time (its own cache still helps) */
+        }
+        ld = apr_pcalloc(wx_phase_pool, sizeof(*ld));
+        apr_hash_set(c->pi->loaded, apr_pstrdup(wx_phase_pool, key), APR_HASH_KEY_STRING, ld);
+    }
+    ld->checked = r->request_time;
+    if (res == Py_None) {
+        Py_DECREF(res);
+        Py_CLEAR(ld->phases);
+    }
+    else
+        Py_XSETREF(ld->phases, res);
+    return ld->phases;
+}
+
+static int run_hook(request_rec *r, int which)
 {
     wx_phase_call c;
     const wx_mount *m;
+    PyObject *phases, *res;
     int reloading, status;
     if (!(m = phase_script(r, &reloading)))
         return DECLINED;
     if (phase_begin(&c, r, m, reloading) < 0)
         return HTTP_INTERNAL_SERVER_ERROR;
-    status = as_int(phase_call(&c, r, phase, NULL), HTTP_INTERNAL_SERVER_ERROR);
+    if ((phases = loaded_phases(&c, r))) {
+        /* the common case: dispatch.run_hook(phases, phase, request) */
+        PyObject *args[3] = {phases, c.pi->names[which], c.req};
+        res = PyObject_Vectorcall(c.pi->run_hook, args, 3, NULL);
+        if (!res)
+            wx_log_python_error(r, NULL, apr_psprintf(r->pool, "mod_wsgi_ext: exception running "
+                                                      "the %s phase of '%s'",
+                                                      wx_hook_names[which], m->path));
+    }
+    else
+        res = phase_call(&c, r, wx_hook_names[which], NULL);
+    status = as_int(res, HTTP_INTERNAL_SERVER_ERROR);
     wx_leave(&c.st);
     return status;
 }
 
 static int wx_phase_access(request_rec *r)
 {
-    return run_hook(r, "access");
+    return run_hook(r, WX_P_ACCESS);
 }
 
 static int wx_phase_fixups(request_rec *r)
 {
-    return run_hook(r, "fixup");
+    return run_hook(r, WX_P_FIXUP);
 }
 
 static int our_auth_type(request_rec *r, const char *type)
@@ -334,7 +420,7 @@ static int wx_phase_check_user_id(request_rec *r)
     int reloading, status;
     if (!our_auth_type(r, type) || !phase_script(r, &reloading))
         return DECLINED;
-    status = run_hook(r, "authenticate");
+    status = run_hook(r, WX_P_AUTHENTICATE);
     if (status == OK && r->user && !r->ap_auth_type)
         r->ap_auth_type = (char *)type;
     return status;

@@ -1,6 +1,8 @@
 """What the C phase hooks (``_csrc/phases.c``) call: load the ``WSGIPhaseScript``'s ``Phases``
 object and run one phase of it through ``wsgi_phases.dispatch``.
 
+``load(request, script, object_name, reloading, group)`` gives the Phases object (C keeps it and
+asks again at most once a second; hooks then call ``wsgi_phases.dispatch.run_hook`` directly), and
 ``run(request, phase, script, object_name, reloading, group, *extra)`` answers:
 
 * ``access``, ``authenticate``, ``fixup``: Apache's hook value (OK, DECLINED, DONE, a status);
@@ -20,6 +22,7 @@ import threading
 import time
 
 from wsgi_phases import dispatch
+from wsgi_phases.dispatch import run_hook  # noqa: F401 (called from C)
 from wsgi_phases.registry import Phases
 from wsgi_phases.results import AUTH_GENERAL_ERROR, AUTHZ_GENERAL_ERROR
 
@@ -46,11 +49,11 @@ def _mtime(path):
         return -1
 
 
-def _load(request, script, object_name, reloading, group):
+def _load(request, script, object_name, reloading, group, force=False):
     key = (script, object_name)
     entry = _cache.get(key)
     now = time.monotonic()
-    if entry is not None and (not reloading or now - entry[1] < RECHECK_SECONDS):
+    if entry is not None and (not reloading or (not force and now - entry[1] < RECHECK_SECONDS)):
         return entry[0]
     with _lock:
         mtime = _mtime(script)
@@ -78,6 +81,12 @@ def _load(request, script, object_name, reloading, group):
             reported = mtime
         _cache[key] = [phases, now, mtime, reported]
         return phases
+
+
+def load(request, script, object_name, reloading, group):
+    """The script's Phases object, or None (logged once per version of the file).  The C side
+    caches the answer and asks again at most once a second."""
+    return _load(request, script, object_name, reloading, group, force=True)
 
 
 def run(request, phase, script, object_name, reloading, group, *extra):

@@ -208,6 +208,30 @@ def test_broken_script_is_500_with_traceback_logged_once(srv):
     assert sum("cannot run: the script did not load" in l for l in lines) == 3
 
 
+def test_changed_phase_script_is_reloaded(apache):
+    srv = apache("Alias /plain {root}/plain\n<Directory {root}/plain>\n  Require all granted\n"
+                 "  WSGIPhaseScript {root}/gate.py\n</Directory>\n", start=False)
+    os.makedirs(os.path.join(srv.root, "plain"))
+    os.chmod(os.path.join(srv.root, "plain"), 0o755)
+    for name, text in (("plain/p.txt", "plain\n"),
+                       ("gate.py", "import wsgi_phases\nphases = wsgi_phases.Phases()\n"
+                                   "phases.access(lambda r: 403)\n")):
+        with open(os.path.join(srv.root, name), "w") as f:
+            f.write(text)
+        os.chmod(os.path.join(srv.root, name), 0o644)
+    srv.start()
+    assert requests.get(srv.url("/plain/p.txt")).status_code == 403
+    with open(os.path.join(srv.root, "gate.py"), "w") as f:
+        f.write("import wsgi_phases\nphases = wsgi_phases.Phases()\n"
+                "phases.access(lambda r: 410)\n")
+    os.utime(os.path.join(srv.root, "gate.py"), (time.time() + 5, time.time() + 5))
+    deadline, status = time.time() + 10, 403
+    while status == 403 and time.time() < deadline:     # checked at most once a second
+        time.sleep(0.3)
+        status = requests.get(srv.url("/plain/p.txt")).status_code
+    assert status == 410
+
+
 def test_configuration_errors(apache):
     srv = apache("<Location /x>\n  WSGIPhaseScript /tmp/p.py process-group=g\n</Location>\n",
                  start=False)
