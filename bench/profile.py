@@ -89,7 +89,7 @@ def lan_only(request):
 
 @phases.fixup
 def tenant(request):
-    request.subprocess_env["TENANT"] = "acme"
+    request.notes["tenant"] = "acme"
     return OK
 """
 
@@ -106,9 +106,10 @@ def main(argv=None):
                     help="venv python whose mod_wsgi_ext to load (default: this one)")
     ap.add_argument("--no-build", action="store_true")
     ap.add_argument("--keep", metavar="DIR", help="copy the callgrind output here")
-    ap.add_argument("--phases", choices=["none", "here", "elsewhere"], default="none",
-                    help="a WSGIPhaseScript with an access and a fixup handler: in the measured "
-                         "URL's scope (here), or only in another <Location> (elsewhere)")
+    ap.add_argument("--phases", choices=["none", "here", "elsewhere", "env"], default="none",
+                    help="a WSGIPhaseScript with an access and a fixup handler (which sets a "
+                         "note; with env: a subprocess_env entry) in the measured URL's scope "
+                         "(here, env), or only in another <Location> (elsewhere)")
     args = ap.parse_args(argv)
 
     def interrupted(signum, frame):
@@ -124,7 +125,7 @@ def main(argv=None):
     os.chmod(outdir, 0o1777)   # the -X process writes its dump after switching to www-data
     extra = ""
     if args.phases != "none":
-        where = "/hello" if args.phases == "here" else "/elsewhere"
+        where = "/elsewhere" if args.phases == "elsewhere" else "/hello"
         if args.kind == "static" and args.phases == "here":
             where = "/hello.txt"
         extra = "<Location %s>\n  WSGIPhaseScript {root}/phases.py\n</Location>\n" % where
@@ -132,7 +133,8 @@ def main(argv=None):
                         run.GROUPS[args.group], load, extra=extra)
     if args.phases != "none":
         with open(os.path.join(srv.root, "phases.py"), "w") as f:
-            f.write(PHASES_SCRIPT)
+            f.write(PHASES_SCRIPT if args.phases != "env" else PHASES_SCRIPT.replace(
+                'request.notes["tenant"]', 'request.subprocess_env["TENANT"]'))
         os.chmod(os.path.join(srv.root, "phases.py"), 0o644)
     try:
         if AS_USER:

@@ -53,7 +53,10 @@ def _wrong(request, phase, func, result, expected):
 
 
 def run_hook(phases, phase, request):
-    """Run the ``access``, ``authenticate`` or ``fixup`` handlers: Apache's hook value."""
+    """Run the ``access``, ``authenticate`` or ``fixup`` handlers: Apache's hook value.
+
+    (mod_wsgi_ext runs the same loop in C, calling ``hook_result``/``hook_exception`` below for
+    every answer other than a plain OK, DECLINED/None or status.)"""
     handlers = phases.handlers(phase)
     if not handlers:
         return DECLINED
@@ -62,31 +65,46 @@ def run_hook(phases, phase, request):
     for func in handlers:
         try:
             result = func(request)
-        except Deny as deny:
-            return request._apply_deny(deny, True)
-        except Exception:
-            request.log.exception("wsgi_phases: exception in %s handler %s", phase,
-                                  handler_name(func))
-            return HTTP_INTERNAL_SERVER_ERROR
+        except Exception as exc:
+            return hook_exception(phase, func, request, exc)
         if result is None or result == DECLINED and type(result) is int:
             continue
-        if result == OK and type(result) is int:
-            if phase == "authenticate":
-                if not request.user:
-                    request.log.error("wsgi_phases: authenticate handler %s returned OK without "
-                                      "setting request.user", handler_name(func))
-                    return HTTP_INTERNAL_SERVER_ERROR
-                return OK
+        if result == OK and type(result) is int and phase != "authenticate":
             answer = OK
             continue
-        if _hook_value(result) is None:
-            _wrong(request, phase, func, result, "OK, DECLINED, None, DONE, an HTTP status from "
-                   "300 to 599, or raise Deny(...)")
-            return HTTP_INTERNAL_SERVER_ERROR
-        if result == HTTP_UNAUTHORIZED and phase == "authenticate":
-            request._note_auth_failure()
-        return result
+        if type(result) is int and result != OK and result != HTTP_UNAUTHORIZED \
+                and (result == DONE or 300 <= result <= 599):
+            return result
+        return hook_result(phase, func, request, result)
     return answer
+
+
+def hook_result(phase, func, request, result):
+    """The hook value for a handler's answer that ends the phase or needs a check."""
+    value = _hook_value(result)
+    if value is None:
+        _wrong(request, phase, func, result, "OK, DECLINED, None, DONE, an HTTP status from "
+               "300 to 599, or raise Deny(...)")
+        return HTTP_INTERNAL_SERVER_ERROR
+    if phase == "authenticate":
+        if value == OK and not request.user:
+            request.log.error("wsgi_phases: authenticate handler %s returned OK without "
+                              "setting request.user", handler_name(func))
+            return HTTP_INTERNAL_SERVER_ERROR
+        if value == HTTP_UNAUTHORIZED:
+            request._note_auth_failure()
+    return value
+
+
+def hook_exception(phase, func, request, exc):
+    """The hook value when a handler raised ``exc`` (a Deny, or anything else: logged, 500)."""
+    if isinstance(exc, Deny):
+        return request._apply_deny(exc, True)
+    if not isinstance(exc, Exception):
+        raise exc
+    request.log.log(3, "wsgi_phases: exception in %s handler %s", phase, handler_name(func),
+                    exc_info=exc)
+    return HTTP_INTERNAL_SERVER_ERROR
 
 
 def check_password(phases, request, user, password):

@@ -672,6 +672,13 @@ PyTypeObject wx_PhaseReqType = {
     .tp_getset = preq_getset,
 };
 
+/* request.phase, set by the C dispatch loop of phases.c */
+void wx_phase_object_set_phase(PyObject *obj, PyObject *phase)
+{
+    Py_INCREF(phase);
+    Py_XSETREF(((wx_PhaseReqObject *)obj)->phase, phase);
+}
+
 /* an object of the interpreter's request class cls for r, used by this thread */
 PyObject *wx_phase_object_new(PyObject *cls, PyObject *table_cls, request_rec *r)
 {

@@ -43,7 +43,9 @@ typedef struct wx_phase_interp {
     int64_t id;
     PyObject *run;          /* runtime.phases.run */
     PyObject *load;         /* runtime.phases.load */
-    PyObject *run_hook;     /* wsgi_phases.dispatch.run_hook */
+    PyObject *hook_result;  /* wsgi_phases.dispatch.hook_result */
+    PyObject *hook_exception;   /* wsgi_phases.dispatch.hook_exception */
+    PyObject *handlers_name;    /* "handlers" */
     PyObject *names[3];     /* "access", "authenticate", "fixup" */
     apr_hash_t *loaded;     /* "path\nobject" -> wx_loaded */
     PyObject *cls;          /* the request class made from wx_PhaseReqType */
@@ -86,12 +88,14 @@ static wx_phase_interp *phase_interp(void)
     pi->id = id;
     pi->run = PyObject_GetAttrString(mod, "run");
     pi->load = pi->run ? PyObject_GetAttrString(mod, "load") : NULL;
-    pi->run_hook = pi->load ? PyObject_GetAttrString(mod, "run_hook") : NULL;
+    pi->hook_result = pi->load ? PyObject_GetAttrString(mod, "hook_result") : NULL;
+    pi->hook_exception = pi->hook_result ? PyObject_GetAttrString(mod, "hook_exception") : NULL;
+    pi->handlers_name = PyUnicode_InternFromString("handlers");
     for (i = 0; i < 3; i++)
         pi->names[i] = PyUnicode_InternFromString(wx_hook_names[i]);
     pi->loaded = apr_hash_make(wx_phase_pool);
     pi->env_key = PyUnicode_InternFromString("wsgi_phases.request");
-    classes = pi->run_hook ? PyObject_CallMethod(mod, "request_class", "OO", &wx_PhaseReqType,
+    classes = pi->hook_exception && pi->handlers_name ? PyObject_CallMethod(mod, "request_class", "OO", &wx_PhaseReqType,
                                             &wx_PhaseTableType) : NULL;
     if (classes && PyTuple_Check(classes) && PyTuple_GET_SIZE(classes) == 2) {
         pi->cls = PyTuple_GET_ITEM(classes, 0);
@@ -110,7 +114,9 @@ static wx_phase_interp *phase_interp(void)
                             "PhaseRequest and PhaseTable");
         Py_XDECREF(pi->run);
         Py_XDECREF(pi->load);
-        Py_XDECREF(pi->run_hook);
+        Py_XDECREF(pi->hook_result);
+        Py_XDECREF(pi->hook_exception);
+        Py_XDECREF(pi->handlers_name);
         for (i = 0; i < 3; i++)
             Py_XDECREF(pi->names[i]);
         Py_XDECREF(pi->cls);
@@ -372,6 +378,77 @@ static PyObject *loaded_phases(wx_phase_call *c, request_rec *r)
     return ld->phases;
 }
 
+/* The handlers of one hook phase, with Apache's stacking rules (wsgi_phases.dispatch.run_hook
+ * in C): OK, DECLINED/None and statuses are read here; every other answer, and exceptions, go to
+ * dispatch.hook_result / hook_exception, which log and give them their meaning.  NULL on error. */
+static PyObject *dispatch_hook(wx_phase_call *c, request_rec *r, PyObject *phases, int which)
+{
+    wx_phase_interp *pi = c->pi;
+    PyObject *handlers, *res = NULL, *args[4];
+    long answer = DECLINED, v;
+    Py_ssize_t i;
+    handlers = PyObject_CallMethodOneArg(phases, pi->handlers_name, pi->names[which]);
+    if (!handlers || !PyTuple_Check(handlers)) {
+        if (handlers)
+            PyErr_SetString(PyExc_TypeError, "Phases.handlers() must answer a tuple");
+        Py_XDECREF(handlers);
+        return NULL;
+    }
+    if (PyTuple_GET_SIZE(handlers))
+        wx_phase_object_set_phase(c->req, pi->names[which]);
+    for (i = 0; i < PyTuple_GET_SIZE(handlers); i++) {
+        PyObject *func = PyTuple_GET_ITEM(handlers, i);
+        res = PyObject_CallOneArg(func, c->req);
+        if (!res) {
+            /* the exception, with its traceback, to dispatch.hook_exception */
+            PyObject *type, *value, *tb;
+            PyErr_Fetch(&type, &value, &tb);
+            PyErr_NormalizeException(&type, &value, &tb);
+            if (tb && value)
+                PyException_SetTraceback(value, tb);
+            args[0] = pi->names[which];
+            args[1] = func;
+            args[2] = c->req;
+            args[3] = value ? value : Py_None;
+            res = PyObject_Vectorcall(pi->hook_exception, args, 4, NULL);
+            Py_XDECREF(type);
+            Py_XDECREF(value);
+            Py_XDECREF(tb);
+            break;
+        }
+        if (res == Py_None) {
+            Py_CLEAR(res);
+            continue;
+        }
+        if (PyLong_CheckExact(res)) {
+            v = PyLong_AsLong(res);
+            if (v == DECLINED) {
+                Py_CLEAR(res);
+                continue;
+            }
+            if (v == OK && which != WX_P_AUTHENTICATE) {
+                answer = OK;
+                Py_CLEAR(res);
+                continue;
+            }
+            if ((v == OK && r->user) || (v != HTTP_UNAUTHORIZED && v != OK
+                                         && (v == DONE || (v >= 300 && v <= 599))))
+                break;
+        }
+        /* anything else: dispatch.hook_result checks and logs */
+        args[0] = pi->names[which];
+        args[1] = func;
+        args[2] = c->req;
+        args[3] = res;
+        Py_SETREF(res, PyObject_Vectorcall(pi->hook_result, args, 4, NULL));
+        break;
+    }
+    if (i == PyTuple_GET_SIZE(handlers) && !res)
+        res = PyLong_FromLong(answer);
+    Py_DECREF(handlers);
+    return res;
+}
+
 static int run_hook(request_rec *r, int which)
 {
     wx_phase_call c;
@@ -383,10 +460,7 @@ static int run_hook(request_rec *r, int which)
     if (phase_begin(&c, r, m, reloading) < 0)
         return HTTP_INTERNAL_SERVER_ERROR;
     if ((phases = loaded_phases(&c, r))) {
-        /* the common case: dispatch.run_hook(phases, phase, request) */
-        PyObject *args[3] = {phases, c.pi->names[which], c.req};
-        res = PyObject_Vectorcall(c.pi->run_hook, args, 3, NULL);
-        if (!res)
+        if (!(res = dispatch_hook(&c, r, phases, which)))
             wx_log_python_error(r, NULL, apr_psprintf(r->pool, "mod_wsgi_ext: exception running "
                                                       "the %s phase of '%s'",
                                                       wx_hook_names[which], m->path));

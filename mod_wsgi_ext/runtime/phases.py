@@ -2,7 +2,8 @@
 object and run one phase of it through ``wsgi_phases.dispatch``.
 
 ``load(request, script, object_name, reloading, group)`` gives the Phases object (C keeps it and
-asks again at most once a second; hooks then call ``wsgi_phases.dispatch.run_hook`` directly), and
+asks again at most once a second; the hooks then run the handlers in C, with
+``wsgi_phases.dispatch.hook_result``/``hook_exception`` for unusual answers), and
 ``run(request, phase, script, object_name, reloading, group, *extra)`` answers:
 
 * ``access``, ``authenticate``, ``fixup``: Apache's hook value (OK, DECLINED, DONE, a status);
@@ -22,7 +23,7 @@ import threading
 import time
 
 from wsgi_phases import dispatch
-from wsgi_phases.dispatch import run_hook  # noqa: F401 (called from C)
+from wsgi_phases.dispatch import hook_exception, hook_result  # noqa: F401 (called from C)
 from wsgi_phases.registry import Phases
 from wsgi_phases.results import AUTH_GENERAL_ERROR, AUTHZ_GENERAL_ERROR
 
