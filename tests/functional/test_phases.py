@@ -38,6 +38,9 @@ WSGIScriptAlias /open {root}/apps/phases/scene_app.wsgi
 <Location /open/redirect>
   WSGIPhaseOption redirect http://example.com/elsewhere
 </Location>
+<Location /open/facts>
+  WSGIPhaseOption facts yes
+</Location>
 <Location /open/off>
   WSGIPhaseScript None
 </Location>
@@ -91,9 +94,16 @@ def make_files(root):
             f.write(text)
         os.chmod(os.path.join(root, d), 0o755)
         os.chmod(os.path.join(root, d, name), 0o644)
-    with open(os.path.join(root, "ht", ".htaccess"), "w") as f:
-        f.write("WSGIPhaseScript %s/apps/phases/lan.py\nWSGIPhaseOption prefix 10.\n" % root)
-    os.chmod(os.path.join(root, "ht", ".htaccess"), 0o644)
+    os.makedirs(os.path.join(root, "ht", "local"))
+    os.chmod(os.path.join(root, "ht", "local"), 0o755)
+    for sub, prefix in (("ht", "10."), ("ht/local", "127.")):
+        with open(os.path.join(root, sub, ".htaccess"), "w") as f:
+            f.write("WSGIPhaseScript %s/apps/phases/lan.py\nWSGIPhaseOption prefix %s\n"
+                    % (root, prefix))
+        os.chmod(os.path.join(root, sub, ".htaccess"), 0o644)
+    with open(os.path.join(root, "ht", "local", "l.txt"), "w") as f:
+        f.write("local\n")
+    os.chmod(os.path.join(root, "ht", "local", "l.txt"), 0o644)
 
 
 @pytest.fixture(scope="module", params=["event", "prefork"])
@@ -152,6 +162,15 @@ def test_options_inner_sections_override_and_empty_removes(srv):
     assert get(srv, "/open/inner").json()["options"] == {"colour": "red"}
 
 
+def test_request_attributes_in_apache(srv):
+    r = get(srv, "/open/facts?a=1", auth=("al", "pw"),
+            headers={"X-Fact": "one"})
+    facts = r.json()["facts"]
+    assert facts == repr(("GET", False, "one", ("al", "pw"), None, False, "http", "GET", "a=1",
+                          "HTTP/1.1", ["one"], "fixup", "/open/facts?a=1", True, True))
+    assert "facts for /open/facts" in srv.log()
+
+
 def test_fixup_switches_the_content_handler(srv):
     r = get(srv, "/open/switch")
     assert r.status_code == 200 and r.text == "served by the other handler"
@@ -195,6 +214,8 @@ def test_auth_user_script_wins_over_phase_check_password(srv):
 def test_phases_in_htaccess(srv):
     r = get(srv, "/ht/h.txt")                       # the client is 127.0.0.1, not 10.*
     assert r.status_code == 403
+    r = get(srv, "/ht/local/l.txt")                 # the inner .htaccess allows 127.*
+    assert r.status_code == 200 and r.text == "local\n"
 
 
 def test_broken_script_is_500_with_traceback_logged_once(srv):

@@ -10,7 +10,8 @@ def application(environ, start_response):
     out = {"trace": req.notes.getall("trace"), "user": environ.get("REMOTE_USER"),
            "auth_type": environ.get("AUTH_TYPE"), "tenant": req.notes.get("tenant"),
            "uri": req.uri, "options": dict(req.options),
-           "same_object": req.notes.get("object-id") == str(id(req))}
+           "same_object": req.notes.get("object-id") == str(id(req)),
+           "facts": req.notes.get("facts")}
     old = OLD.get("req")
     if old is not None:
         errors = []

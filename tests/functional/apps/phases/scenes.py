@@ -41,6 +41,15 @@ def fixup_one(request):
     request.notes["tenant"] = request.hostname.split(".")[0]
     if request.options.get("handler"):
         request.handler = request.options["handler"]
+    if request.options.get("facts"):
+        env = request.environ
+        request.log.info("facts for %s", request.uri)
+        request.notes["facts"] = repr((
+            env["REQUEST_METHOD"], "HTTP_AUTHORIZATION" in env, env.get("HTTP_X_FACT"),
+            request.basic_auth(), request.ssl_var("SSL_PROTOCOL"), request.is_https,
+            request.scheme, request.method, request.query_string, request.protocol,
+            request.headers_in.getall("X-Fact"), request.phase, request.unparsed_uri,
+            request.filename is not None, request.useragent_ip == request.client_ip))
     if request.options.get("redirect"):
         raise Deny(302, headers={"Location": request.options["redirect"]})
     request.notes["object-id"] = str(id(request))
