@@ -265,6 +265,14 @@ def test_configuration_errors(apache):
                  start=False)
     rc, out = srv.configtest()
     assert rc != 0 and "unknown option 'colour'" in out
+    srv = apache("<Location /x>\n  Require wsgi-phase\n</Location>\n", start=False)
+    rc, out = srv.configtest()
+    assert rc != 0 and "Require wsgi-phase takes the name" in out
+    srv = apache("<VirtualHost *:80>\n  WSGIPhaseScript /tmp/p.py object=gate\n"
+                 "  WSGIPhaseOption a b\n</VirtualHost>\n<Location /y>\n  WSGIPhaseScript None\n"
+                 "</Location>\n", start=False)
+    rc, out = srv.configtest()
+    assert rc == 0, out
 
 
 def test_outside_phase_scope_python_is_never_entered(apache):

@@ -219,3 +219,18 @@ def test_request_attributes_and_end():
                 lambda: r.log.info("x"), lambda: r.options):
         with pytest.raises(RequestEnded, match="already ended"):
             use()
+
+
+def test_log_levels_and_exception_lines():
+    log = []
+    r = req(log=log)
+    r.log.debug("d")
+    r.log.warning("w %d", 1)
+    import logging
+    r.log.log(logging.ERROR, "via logging level")
+    try:
+        raise ValueError("bad")
+    except ValueError:
+        r.log.exception("caught")
+    assert log[0] == (7, "d") and log[1] == (4, "w 1") and log[2] == (3, "via logging level")
+    assert log[3] == (3, "caught") and log[-1] == (3, "ValueError: bad")
