@@ -5,15 +5,15 @@
  *   check_user_id         @phases.authenticate, for AuthType values no other module handles
  *                         (after mod_auth_basic/digest/form, before mod_authn_core's fallback)
  *   note_auth_failure     the 401 challenge of those AuthTypes: 'TYPE realm="AuthName"'
- *   authz "wsgi-phase"    Require wsgi-phase NAME ARGS...   (@phases.require(NAME))
  *   fixups                @phases.fixup
- *   wx_phase_authn/groups called by auth.c's "wsgi" authn and "wsgi-group" authz providers when
- *                         no WSGIAuthUserScript / WSGIAuthGroupScript applies
+ *   (the authz provider "wsgi-phase" and the fallbacks of auth.c's providers: phase_auth.c)
  *
  * A request outside every WSGIPhaseScript scope returns DECLINED from these hooks without
  * touching Python.  In scope, the hook enters the script's interpreter (application-group=,
- * default %{GLOBAL}) and calls mod_wsgi_ext.runtime.phases.run(request, phase, ...), which
- * gives the handlers' answers their meaning (wsgi_phases.dispatch).
+ * default %{GLOBAL}), takes the script's Phases object (runtime/phases.py: load(), kept here per
+ * interpreter and checked against the file at most once a second) and runs the phase's handlers
+ * in a C loop with Apache's stacking rules (wsgi_phases.dispatch.run_hook's rules; its
+ * hook_result/hook_exception give unusual answers and exceptions their meaning).
  *
  * The request object (phase_request.c; subclassed per interpreter by runtime/phase_request.py):
  * one per request and interpreter, kept in a small per-request record on r->pool; a pool cleanup
@@ -22,6 +22,7 @@
 #include "wx.h"
 #include "mod_auth.h"
 #include "ap_provider.h"
+#include "phases.h"
 
 #define WX_PHASES_RUNTIME "mod_wsgi_ext.runtime.phases"
 #define WX_PHASE_KEY "wsgi_ext_phase_state"
@@ -29,30 +30,10 @@
 
 /* ------------------------------------------------------------------ per interpreter */
 
-enum { WX_P_ACCESS, WX_P_AUTHENTICATE, WX_P_FIXUP };
 static const char *const wx_hook_names[] = {"access", "authenticate", "fixup"};
 
-/* a loaded phase script in one interpreter: its Phases object, and when its file was checked */
-typedef struct {
-    PyObject *phases;       /* NULL when it failed to load */
-    apr_time_t checked;
-} wx_loaded;
 #define WX_LOADED_MAX 256   /* distinct scripts (and objects) remembered per interpreter */
 
-typedef struct wx_phase_interp {
-    int64_t id;
-    PyObject *run;          /* runtime.phases.run */
-    PyObject *load;         /* runtime.phases.load */
-    PyObject *hook_result;  /* wsgi_phases.dispatch.hook_result */
-    PyObject *hook_exception;   /* wsgi_phases.dispatch.hook_exception */
-    PyObject *handlers_name;    /* "handlers" */
-    PyObject *names[3];     /* "access", "authenticate", "fixup" */
-    apr_hash_t *loaded;     /* "path\nobject" -> wx_loaded */
-    PyObject *cls;          /* the request class made from wx_PhaseReqType */
-    PyObject *table_cls;    /* the table class made from wx_PhaseTableType */
-    PyObject *env_key;      /* "wsgi_phases.request" */
-    struct wx_phase_interp *next;
-} wx_phase_interp;
 
 static wx_phase_interp *wx_phase_interps;    /* touched with the GIL held only */
 static apr_pool_t *wx_phase_pool;            /* for them; with the GIL held only */
@@ -241,16 +222,8 @@ void wx_phase_request_release(PyObject *obj, int owned)
 
 /* ------------------------------------------------------------------ calling the handlers */
 
-typedef struct {
-    const wx_mount *script;
-    const char *group;
-    wx_entered st;
-    PyObject *req;          /* borrowed: the state keeps it */
-    wx_phase_interp *pi;
-    int reloading;
-} wx_phase_call;
 
-static const wx_mount *phase_script(request_rec *r, int *reloading)
+const wx_mount *wx_phase_script(request_rec *r, int *reloading)
 {
     wx_dir_config *dc = ap_get_module_config(r->per_dir_config, &wsgi_ext_module);
     const wx_mount *m = dc->mv[WX_DS_PHASE_SCRIPT];
@@ -261,7 +234,7 @@ static const wx_mount *phase_script(request_rec *r, int *reloading)
 }
 
 /* Enter the script's interpreter with its request object ready: 0, or -1 (logged, not entered) */
-static int phase_begin(wx_phase_call *c, request_rec *r, const wx_mount *m, int reloading)
+int wx_phase_begin(wx_phase_call *c, request_rec *r, const wx_mount *m, int reloading)
 {
     const char *spec = m->application_group, *err = NULL;
     wx_phase_interp *pi;
@@ -292,7 +265,7 @@ static int phase_begin(wx_phase_call *c, request_rec *r, const wx_mount *m, int 
 
 /* run(request, phase, script, object, reloading, group, *extra) -> new reference or NULL
  * (logged); extra (a tuple of at most 2) is stolen.  A vectorcall: no argument tuple. */
-static PyObject *phase_call(wx_phase_call *c, request_rec *r, const char *phase, PyObject *extra)
+PyObject *wx_phase_run(wx_phase_call *c, request_rec *r, const char *phase, PyObject *extra)
 {
     PyObject *args[8] = {NULL}, *res = NULL;
     const char *object = c->script->callable_object ? c->script->callable_object : "phases";
@@ -320,7 +293,7 @@ static PyObject *phase_call(wx_phase_call *c, request_rec *r, const char *phase,
 }
 
 /* an int answer, or fallback */
-static int as_int(PyObject *res, int fallback)
+int wx_phase_as_int(PyObject *res, int fallback)
 {
     long v;
     if (!res)
@@ -455,9 +428,9 @@ static int run_hook(request_rec *r, int which)
     const wx_mount *m;
     PyObject *phases, *res;
     int reloading, status;
-    if (!(m = phase_script(r, &reloading)))
+    if (!(m = wx_phase_script(r, &reloading)))
         return DECLINED;
-    if (phase_begin(&c, r, m, reloading) < 0)
+    if (wx_phase_begin(&c, r, m, reloading) < 0)
         return HTTP_INTERNAL_SERVER_ERROR;
     if ((phases = loaded_phases(&c, r))) {
         if (!(res = dispatch_hook(&c, r, phases, which)))
@@ -466,8 +439,8 @@ static int run_hook(request_rec *r, int which)
                                                       wx_hook_names[which], m->path));
     }
     else
-        res = phase_call(&c, r, wx_hook_names[which], NULL);
-    status = as_int(res, HTTP_INTERNAL_SERVER_ERROR);
+        res = wx_phase_run(&c, r, wx_hook_names[which], NULL);
+    status = wx_phase_as_int(res, HTTP_INTERNAL_SERVER_ERROR);
     wx_leave(&c.st);
     return status;
 }
@@ -492,7 +465,7 @@ static int wx_phase_check_user_id(request_rec *r)
 {
     const char *type = ap_auth_type(r);
     int reloading, status;
-    if (!our_auth_type(r, type) || !phase_script(r, &reloading))
+    if (!our_auth_type(r, type) || !wx_phase_script(r, &reloading))
         return DECLINED;
     status = run_hook(r, WX_P_AUTHENTICATE);
     if (status == OK && r->user && !r->ap_auth_type)
@@ -506,7 +479,7 @@ static int wx_phase_note_auth_failure(request_rec *r, const char *type)
 {
     const char *name;
     int reloading;
-    if (!our_auth_type(r, type) || !phase_script(r, &reloading))
+    if (!our_auth_type(r, type) || !wx_phase_script(r, &reloading))
         return DECLINED;
     if (!apr_table_get(r->err_headers_out, "WWW-Authenticate")) {
         name = ap_auth_name(r);
@@ -516,113 +489,6 @@ static int wx_phase_note_auth_failure(request_rec *r, const char *type)
                             : type);
     }
     return OK;
-}
-
-/* ------------------------------------------------------------------ providers */
-
-static PyObject *word_tuple(request_rec *r, const char *line)
-{
-    PyObject *list = PyList_New(0), *t;
-    const char *w;
-    while (list && *(w = ap_getword_conf(r->pool, &line))) {
-        PyObject *s = wx_latin1_or_none(w);
-        if (!s || PyList_Append(list, s) < 0)
-            Py_CLEAR(list);
-        Py_XDECREF(s);
-    }
-    if (!list)
-        return NULL;
-    t = PyList_AsTuple(list);
-    Py_DECREF(list);
-    return t;
-}
-
-static authz_status wx_phase_authz(request_rec *r, const char *require_line, const void *parsed)
-{
-    wx_phase_call c;
-    const wx_mount *m;
-    PyObject *words;
-    int reloading, status;
-    if (!(m = phase_script(r, &reloading))) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "mod_wsgi_ext: Require wsgi-phase is used for "
-                      "%s, but no WSGIPhaseScript applies", r->uri);
-        return AUTHZ_GENERAL_ERROR;
-    }
-    if (phase_begin(&c, r, m, reloading) < 0)
-        return AUTHZ_GENERAL_ERROR;
-    words = word_tuple(r, require_line);
-    status = as_int(phase_call(&c, r, "require", words ? Py_BuildValue("(N)", words) : NULL),
-                    AUTHZ_GENERAL_ERROR);
-    wx_leave(&c.st);
-    return status;
-}
-
-static const char *wx_phase_authz_parse(cmd_parms *cmd, const char *require_line,
-                                        const void **parsed)
-{
-    if (!*ap_getword_conf(cmd->temp_pool, &require_line))
-        return "Require wsgi-phase takes the name of a @phases.require handler and its arguments";
-    return NULL;
-}
-
-static const authz_provider wx_phase_authz_provider = {
-    &wx_phase_authz,
-    &wx_phase_authz_parse,
-};
-
-/* For auth.c's "wsgi" authn provider when no WSGIAuthUserScript applies.  1 when a
- * WSGIPhaseScript applies (*status set; for check_password *value may be the user name to use,
- * for get_realm_hash the hash), 0 when none does. */
-int wx_phase_authn(request_rec *r, int digest, const char *user, const char *arg, int *status,
-                   const char **value)
-{
-    wx_phase_call c;
-    const wx_mount *m;
-    PyObject *res;
-    int reloading;
-    *value = NULL;
-    if (!(m = phase_script(r, &reloading)))
-        return 0;
-    *status = AUTH_GENERAL_ERROR;
-    if (phase_begin(&c, r, m, reloading) < 0)
-        return 1;
-    res = phase_call(&c, r, digest ? "get_realm_hash" : "check_password",
-                     Py_BuildValue("(NN)", wx_latin1_or_none(user), wx_latin1_or_none(arg)));
-    if (res && PyTuple_Check(res) && PyTuple_GET_SIZE(res) == 2) {
-        PyObject *v = PyTuple_GET_ITEM(res, 1);
-        long s = PyLong_AsLong(PyTuple_GET_ITEM(res, 0));
-        if (s == -1 && PyErr_Occurred())
-            PyErr_Clear();                        /* stays AUTH_GENERAL_ERROR */
-        else if (v == Py_None)
-            *status = (int)s;
-        else if ((*value = wx_pool_latin1(r, v)))
-            *status = (int)s;
-        else
-            PyErr_Clear();
-    }
-    Py_XDECREF(res);
-    wx_leave(&c.st);
-    return 1;
-}
-
-/* For auth.c's "wsgi-group" authz provider when no WSGIAuthGroupScript applies: 1 when a
- * WSGIPhaseScript applies (*status set), else 0. */
-int wx_phase_groups(request_rec *r, const char *require_args, int *status)
-{
-    wx_phase_call c;
-    const wx_mount *m;
-    PyObject *words;
-    int reloading;
-    if (!(m = phase_script(r, &reloading)))
-        return 0;
-    *status = AUTHZ_GENERAL_ERROR;
-    if (phase_begin(&c, r, m, reloading) < 0)
-        return 1;
-    words = word_tuple(r, require_args);
-    *status = as_int(phase_call(&c, r, "groups_for_user",
-                                words ? Py_BuildValue("(N)", words) : NULL), AUTHZ_GENERAL_ERROR);
-    wx_leave(&c.st);
-    return 1;
 }
 
 /* ------------------------------------------------------------------ registration */
