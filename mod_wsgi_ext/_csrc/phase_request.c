@@ -35,7 +35,7 @@ void wx_phase_object_invalidate(PyObject *obj)
 
 PyObject *wx_phase_unusable(wx_PhaseReqObject *o)
 {
-    if (!o->r)
+    if (!o || !o->r)
         return wx_request_ended();
     PyErr_SetString(PyExc_RuntimeError, "mod_wsgi_ext: the request object can only be used in "
                     "the thread that runs its request");

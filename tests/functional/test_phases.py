@@ -41,6 +41,9 @@ WSGIScriptAlias /open {root}/apps/phases/scene_app.wsgi
 <Location /open/facts>
   WSGIPhaseOption facts yes
 </Location>
+<Location /open/tables>
+  WSGIPhaseOption tables yes
+</Location>
 <Location /open/off>
   WSGIPhaseScript None
 </Location>
@@ -169,6 +172,14 @@ def test_request_attributes_in_apache(srv):
     assert facts == repr(("GET", False, "one", ("al", "pw"), None, False, "http", "GET", "a=1",
                           "HTTP/1.1", ["one"], "fixup", "/open/facts?a=1", True, True))
     assert "facts for /open/facts" in srv.log()
+
+
+def test_tables_over_apache(srv):
+    body = get(srv, "/open/tables").json()
+    assert body["tables"] == repr(["1", ["1", "2"], True, False, False, "dflt", "cr\u00e8me", 1,
+                                   True, "ValueError", "TypeError", "ValueError", "KeyError",
+                                   "KeyError", [], ("X-Replaced", "new")])
+    assert body["replaced"] == "new"
 
 
 def test_fixup_switches_the_content_handler(srv):

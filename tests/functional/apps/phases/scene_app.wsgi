@@ -11,7 +11,8 @@ def application(environ, start_response):
            "auth_type": environ.get("AUTH_TYPE"), "tenant": req.notes.get("tenant"),
            "uri": req.uri, "options": dict(req.options),
            "same_object": req.notes.get("object-id") == str(id(req)),
-           "facts": req.notes.get("facts")}
+           "facts": req.notes.get("facts"), "tables": req.notes.get("tables"),
+           "replaced": environ.get("HTTP_X_REPLACED")}
     old = OLD.get("req")
     if old is not None:
         errors = []

@@ -50,6 +50,26 @@ def fixup_one(request):
             request.scheme, request.method, request.query_string, request.protocol,
             request.headers_in.getall("X-Fact"), request.phase, request.unparsed_uri,
             request.filename is not None, request.useragent_ip == request.client_ip))
+    if request.options.get("tables"):
+        t = request.notes
+        t["K"] = "1"
+        t.add("k", "2")
+        t["caf\u00e9"] = "cr\u00e8me"
+        out = [t["k"], t.getall("K"), "k" in t, "missing" in t, 5 in t, t.get("missing", "dflt"),
+               t["caf\u00e9"], sorted(t).count("K") + sorted(t).count("k"), len(t) >= 2]
+        for bad in (lambda: t.__setitem__("x", "a\r\nb"), lambda: t.__setitem__("x", 5),
+                    lambda: t.__setitem__("x", "\u20ac"), lambda: t.__getitem__("missing"),
+                    lambda: t.__delitem__("missing")):
+            try:
+                bad()
+                out.append("no error")
+            except (ValueError, TypeError, KeyError) as e:
+                out.append(type(e).__name__)
+        del t["K"]
+        out.append(t.getall("k"))
+        request.headers_in["X-Replaced"] = "new"
+        out.append(request.headers_in.allitems()[-1])
+        request.notes["tables"] = repr(out)
     if request.options.get("redirect"):
         raise Deny(302, headers={"Location": request.options["redirect"]})
     request.notes["object-id"] = str(id(request))
