@@ -61,6 +61,7 @@ WSGIScriptAlias /both {root}/apps/phases/scene_app.wsgi
   AuthBasicProvider wsgi
   Require valid-user
 </Location>
+WSGIScriptAlias /nophases {root}/apps/phases/scene_app.wsgi
 WSGIScriptAlias /broken {root}/apps/phases/scene_app.wsgi
 <Location /broken>
   WSGIPhaseScript {root}/apps/phases/broken.py
@@ -142,6 +143,11 @@ def test_application_gets_the_same_request_object(srv):
     assert same["same_object"] is True and len(same["trace"]) == 3
     other = get(srv, "/open").json()
     assert other["same_object"] is False and len(other["trace"]) == 3
+
+
+def test_request_object_without_any_phase_script(srv):
+    body = get(srv, "/nophases/x?q=1").json()
+    assert body["uri"] == "/nophases/x" and body["trace"] == [] and body["options"] == {}
 
 
 def test_user_and_notes_reach_the_access_log(srv):
