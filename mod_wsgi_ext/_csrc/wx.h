@@ -158,15 +158,7 @@ void wx_shutdown_init(server_rec *s);
 /* readable.c */
 int wx_check_readable(apr_pool_t *p, server_rec *s);   /* post_config: OK or !OK (logged) */
 
-/* phase_request.c */
-extern PyTypeObject wx_PhaseReqType, wx_PhaseTableType;
-PyObject *wx_phase_object_new(PyObject *cls, PyObject *table_cls, request_rec *r);
-void wx_phase_object_invalidate(PyObject *obj);
-void wx_phase_object_set_phase(PyObject *obj, PyObject *phase);
-PyObject *wx_latin1_or_none(const char *s);            /* a C string as str, or None */
-const char *wx_pool_latin1(request_rec *r, PyObject *s);   /* a latin-1 str as a pool copy */
-
-/* phases.c */
+/* phases.c, phase_auth.c (WSGIPhaseScript; what the rest of the phase files share is in phases.h) */
 void wx_phases_register_hooks(apr_pool_t *p);
 int wx_phase_authn(request_rec *r, int digest, const char *user, const char *arg, int *status,
                    const char **value);
