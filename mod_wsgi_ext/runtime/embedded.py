@@ -16,8 +16,9 @@ import os
 import site
 import sys
 import threading
-import types
+import time
 
+from mod_wsgi_ext.compat import events, modules
 from mod_wsgi_ext.runtime import lifecycle, loader
 from mod_wsgi_ext.wsgi import proxy, response, streams
 
@@ -26,6 +27,13 @@ APLOG_ERR = 3
 
 _apache = None
 _group = None
+_server_pid = ""
+_thread_ids = threading.local()
+_thread_count = 0
+_thread_lock = threading.Lock()
+_Input = modules.Input
+_FileWrapper = modules.FileWrapper
+_VERSION = modules.MOD_WSGI_VERSION
 
 
 class _LogStream:
@@ -70,26 +78,6 @@ class _LogStream:
         raise OSError("the Apache error log has no file descriptor for Python")
 
 
-def _compat_module(group):
-    """A small ``mod_wsgi`` module so code written for mod_wsgi finds what it looks for."""
-    mod = types.ModuleType("mod_wsgi", "mod_wsgi compatibility provided by mod_wsgi_ext")
-    mod.process_group = ""
-    mod.application_group = group
-    mod.maximum_processes = _apache.max_daemons
-    mod.threads_per_process = _apache.max_threads if _apache.threaded else 1
-
-    def subscribe_shutdown(callback):
-        # mod_wsgi calls shutdown subscribers as callback(event, **details)
-        lifecycle.subscribe_shutdown(
-            lambda: callback("process_stopping", shutdown_reason="process_exit"))
-        return callback
-
-    mod.subscribe_shutdown = subscribe_shutdown
-    mod.version = (6, 0, 0)
-    mod.mod_wsgi_ext = True
-    return mod
-
-
 def init_interpreter(group, python_path):
     global _apache, _group
     from mod_wsgi_ext import _apache as bridge
@@ -100,7 +88,10 @@ def init_interpreter(group, python_path):
             site.addsitedir(d)
     sys.stdout = _LogStream(APLOG_ERR, "")
     sys.stderr = _LogStream(APLOG_ERR, "")
-    sys.modules.setdefault("mod_wsgi", _compat_module(group))
+    global _server_pid
+    _server_pid = str(os.getppid())
+    events._log = bridge.log_error
+    modules.install(bridge, group)
     if not hasattr(sys, "argv") or not sys.argv:
         sys.argv = ["mod_wsgi"]
 
@@ -121,8 +112,19 @@ def _flush_request_output(errors):
             pass
 
 
+def _new_thread_id():
+    """mod_wsgi.thread_id: 1, 2, ... in the order threads first handle a request here."""
+    global _thread_count
+    with _thread_lock:
+        _thread_count += 1
+        _thread_ids.n = _thread_count
+    return _thread_count
+
+
 def handle(req, environ, script, callable_name, reloading, error_override, proxy_headers,
            proxies, mtime=-1):
+    environ["mod_wsgi.script_name"] = environ["SCRIPT_NAME"]
+    environ["mod_wsgi.path_info"] = environ["PATH_INFO"]
     if proxy_headers:
         proxy.apply(environ, proxy_headers, proxies)
     https = environ.pop("HTTPS", None)
@@ -134,13 +136,34 @@ def handle(req, environ, script, callable_name, reloading, error_override, proxy
         _log_load_error(req.log, err)
         return HTTP_INTERNAL_SERVER_ERROR
     errors = streams.Errors(req.log)
-    environ["wsgi.input"] = streams.Input(req)
+    environ["wsgi.input"] = _Input(req)
     environ["wsgi.errors"] = errors
-    environ["wsgi.file_wrapper"] = response.FileWrapper
+    environ["wsgi.file_wrapper"] = _FileWrapper
+    environ["mod_wsgi.version"] = _VERSION
+    thread_id = getattr(_thread_ids, "n", 0) or _new_thread_id()
+    environ["mod_wsgi.thread_id"] = thread_id
+    environ["mod_wsgi.server_pid"] = _server_pid
+    start = environ["mod_wsgi.request_start"]
+    if start.__class__ is str:      # µs from the C environ builder; mod_wsgi gives seconds
+        environ["mod_wsgi.request_start"] = int(start) / 1e6
+    environ["mod_wsgi.queue_start"] = 0.0
+    environ["mod_wsgi.daemon_start"] = 0.0
+    environ["mod_wsgi.application_start"] = time.time()
     try:
+        if events.on or events.event_callbacks:
+            return events.run(_respond, app, environ, req, thread_id, _server_pid,
+                              _metered_input, script, error_override)
         return response.run(app, environ, req, script, error_override)
     finally:
         _flush_request_output(errors)
+
+
+def _metered_input(environ, sink):
+    environ["wsgi.input"] = _Input(sink)
+
+
+def _respond(app, environ, sink, script, error_override):
+    return response.run(app, environ, sink, script, error_override)
 
 
 def preload(script, is_alias):
@@ -151,6 +174,7 @@ def preload(script, is_alias):
 
 
 def shutdown():
+    events.process_stopping("")
     lifecycle.run_shutdown()
     for stream in (sys.stdout, sys.stderr):
         try:
