@@ -91,6 +91,7 @@ def init_interpreter(group, python_path):
     global _server_pid
     _server_pid = str(os.getppid())
     events._log = bridge.log_error
+    loader.log = bridge.log_error
     modules.install(bridge, group)
     if not hasattr(sys, "argv") or not sys.argv:
         sys.argv = ["mod_wsgi"]

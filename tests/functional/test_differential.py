@@ -41,7 +41,13 @@ WSGIScriptAliasMatch ^/match/([a-z]+) {root}/apps/diff/$1.wsgi
 Alias /app/static {root}/apps/diff/static
 Alias /scripts-noexec {root}/apps/diff
 Alias /scripts {root}/apps/diff
+WSGIScriptAlias /modules {root}/apps/diff/modules.wsgi
+WSGIScriptAlias /modproxied {root}/apps/diff/modules.wsgi
 WSGIScriptAlias / {root}/apps/diff/echo.wsgi
+<Location /modproxied>
+    WSGITrustedProxyHeaders X-Forwarded-For X-Forwarded-Script-Name
+    WSGITrustedProxies 10.0.0.0/8 127.0.0.1
+</Location>
 <Directory {root}/apps/diff>
     Options ExecCGI
     AddHandler wsgi-script .wsgi
@@ -204,6 +210,22 @@ ROWS = [
     R("error-override-200", "GET", "/override/single", 200),
     R("missing-script", "GET", "/missing/x", 404),
     R("failing-import", "GET", "/broken", 500),
+    # --- the mod_wsgi and apache modules, mod_wsgi's environ extras
+    R("mod_wsgi-module", "GET", "/modules/mod_wsgi", 200),
+    R("apache-module", "GET", "/modules/apache", 200,
+      known_bug="apache.build_date needs the C bridge (Apache's build date)"),
+    R("environ-extras", "GET", "/modules/environ/x?q=1", 200,
+      known_bug="mod_wsgi.listener_host/listener_port/handler_script/request_handler need "
+                "the C environ builder"),
+    R("environ-extras-root", "GET", "/modules", 200,
+      known_bug="mod_wsgi.listener_host/listener_port/handler_script/request_handler need "
+                "the C environ builder"),
+    R("forwarded-script-name-kept", "GET", "/modproxied/proxy", 200,
+      [("X-Forwarded-Script-Name", "/x/")]),
+    R("forwarded-for-ipv4-mapped", "GET", "/modproxied/proxy", 200,
+      [("X-Forwarded-For", "203.0.113.9, ::ffff:10.0.0.9")]),
+    R("forwarded-for-ipv4-mapped-client", "GET", "/modproxied/proxy", 200,
+      [("X-Forwarded-For", "::ffff:203.0.113.7, 10.0.0.9")]),
 ]
 
 # Rows where mod_wsgi 6 and this module differ on purpose: row id -> (reason, check of ours).
