@@ -42,6 +42,32 @@ class RequestTimeout(BaseException):
     __module__ = "mod_wsgi"
 
 
+class Restricted:
+    """``sys.stdin`` under ``WSGIRestrictStdin On`` (``sys.stdout`` under
+    ``WSGIRestrictStdout On``): any use raises OSError naming the stream."""
+
+    __module__ = "mod_wsgi"
+    __slots__ = ("_what",)
+
+    def __init__(self, what):
+        self._what = what
+
+    def __getattr__(self, name):
+        raise OSError("%s access restricted by mod_wsgi_ext (WSGIRestrict%s On)"
+                      % (self._what, self._what[4:].capitalize()))
+
+    def __iter__(self):
+        return self.__getattr__("__iter__")
+
+
+def restrict(stdin, stdout):
+    """Apply WSGIRestrictStdin / WSGIRestrictStdout to this interpreter."""
+    if stdin:
+        sys.stdin = Restricted("sys.stdin")
+    if stdout:
+        sys.stdout = Restricted("sys.stdout")
+
+
 # Python level -> Apache level (APLOG_CRIT .. APLOG_DEBUG); other levels round down
 _LEVELS = ((logging.CRITICAL, 2), (logging.ERROR, 3), (logging.WARNING, 4), (logging.INFO, 6),
            (logging.DEBUG, 7))
@@ -159,4 +185,5 @@ def install(bridge, group, process_group=""):
         sys.modules["mod_wsgi"] = build_mod_wsgi(bridge, group, process_group)
     if "apache" not in sys.modules:
         sys.modules["apache"] = build_apache(bridge)
+    restrict(getattr(bridge, "restrict_stdin", 0), getattr(bridge, "restrict_stdout", 0))
     return sys.modules["mod_wsgi"]
