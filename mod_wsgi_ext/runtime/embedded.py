@@ -8,6 +8,8 @@ bridge module ``mod_wsgi_ext._apache`` into ``sys.modules``, then calls:
 * ``handle(req, environ, script, callable, reloading, error_override, proxy_headers, proxies,
   mtime)`` per request (``mtime``: the script's modification time in µs as Apache found it, or -1);
   returns what the Apache handler returns (0 = OK, or an HTTP status);
+* ``dispatch(req, environ, script, reloading)`` for WSGIDispatchScript, in the dispatch script's
+  interpreter, before the request's own interpreter is chosen (``runtime/dispatch.py``);
 * ``preload(script, is_alias)`` for WSGIImportScript and fully-specified WSGIScriptAlias mounts;
 * ``shutdown()`` when the process exits normally.
 """
@@ -19,7 +21,7 @@ import threading
 import time
 
 from mod_wsgi_ext.compat import events, modules
-from mod_wsgi_ext.runtime import lifecycle, loader
+from mod_wsgi_ext.runtime import dispatch as _dispatch, lifecycle, loader
 from mod_wsgi_ext.wsgi import proxy, response, streams
 
 HTTP_INTERNAL_SERVER_ERROR = 500
@@ -165,6 +167,14 @@ def _metered_input(environ, sink):
 
 def _respond(app, environ, sink, script, error_override):
     return response.run(app, environ, sink, script, error_override)
+
+
+def dispatch(req, environ, script, reloading):
+    """WSGIDispatchScript: (process group, application group, callable) or None (a 500)."""
+    try:
+        return _dispatch.resolve(req.log, environ, script, reloading, _group)
+    finally:
+        _flush_request_output(None)
 
 
 def preload(script, is_alias):
