@@ -1,5 +1,6 @@
 """mod_wsgi's metrics API: ``start_recording_metrics``, ``request_metrics()``,
-``process_metrics()``, ``server_metrics()``.
+``process_metrics()`` (``server_metrics()``, Apache's scoreboard under ``WSGIServerMetrics On``,
+comes from the C bridge: ``compat/modules.py``).
 
 Nothing is recorded until ``start_recording_metrics()`` is called; until then
 ``request_metrics()`` and ``process_metrics()`` return None, as in mod_wsgi.  Once recording,

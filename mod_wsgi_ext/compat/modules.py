@@ -124,7 +124,15 @@ def _distribution_path():
 
 
 def _server_metrics_off():
+    """mod_wsgi.server_metrics() under WSGIServerMetrics Off."""
     return None
+
+
+def _server_metrics(bridge):
+    """WSGIServerMetrics On: Apache's scoreboard (processes and their workers)."""
+    if getattr(bridge, "server_metrics", 0) and hasattr(bridge, "scoreboard"):
+        return bridge.scoreboard
+    return _server_metrics_off
 
 
 def build_mod_wsgi(bridge, group, process_group=""):
@@ -155,7 +163,7 @@ def build_mod_wsgi(bridge, group, process_group=""):
     mod.start_recording_metrics = metrics.start_recording_metrics
     mod.request_metrics = metrics.request_metrics
     mod.process_metrics = metrics.process_metrics
-    mod.server_metrics = getattr(bridge, "server_metrics", _server_metrics_off)
+    mod.server_metrics = _server_metrics(bridge)
     metrics.configure(mod.threads_per_process)
     return mod
 

@@ -18,7 +18,6 @@ import os
 import site
 import sys
 import threading
-import time
 
 from mod_wsgi_ext.compat import events, modules
 from mod_wsgi_ext.runtime import dispatch as _dispatch, lifecycle, loader
@@ -29,13 +28,8 @@ APLOG_ERR = 3
 
 _apache = None
 _group = None
-_server_pid = ""
-_thread_ids = threading.local()
-_thread_count = 0
-_thread_lock = threading.Lock()
 _Input = modules.Input
 _FileWrapper = modules.FileWrapper
-_VERSION = modules.MOD_WSGI_VERSION
 
 
 class _LogStream:
@@ -90,8 +84,6 @@ def init_interpreter(group, python_path):
             site.addsitedir(d)
     sys.stdout = _LogStream(APLOG_ERR, "")
     sys.stderr = _LogStream(APLOG_ERR, "")
-    global _server_pid
-    _server_pid = str(os.getppid())
     events._log = bridge.log_error
     loader.log = bridge.log_error
     modules.install(bridge, group)
@@ -115,19 +107,8 @@ def _flush_request_output(errors):
             pass
 
 
-def _new_thread_id():
-    """mod_wsgi.thread_id: 1, 2, ... in the order threads first handle a request here."""
-    global _thread_count
-    with _thread_lock:
-        _thread_count += 1
-        _thread_ids.n = _thread_count
-    return _thread_count
-
-
 def handle(req, environ, script, callable_name, reloading, error_override, proxy_headers,
            proxies, mtime=-1):
-    environ["mod_wsgi.script_name"] = environ["SCRIPT_NAME"]
-    environ["mod_wsgi.path_info"] = environ["PATH_INFO"]
     if proxy_headers:
         proxy.apply(environ, proxy_headers, proxies)
     https = environ.pop("HTTPS", None)
@@ -142,19 +123,10 @@ def handle(req, environ, script, callable_name, reloading, error_override, proxy
     environ["wsgi.input"] = _Input(req)
     environ["wsgi.errors"] = errors
     environ["wsgi.file_wrapper"] = _FileWrapper
-    environ["mod_wsgi.version"] = _VERSION
-    thread_id = getattr(_thread_ids, "n", 0) or _new_thread_id()
-    environ["mod_wsgi.thread_id"] = thread_id
-    environ["mod_wsgi.server_pid"] = _server_pid
-    start = environ["mod_wsgi.request_start"]
-    if start.__class__ is str:      # µs from the C environ builder; mod_wsgi gives seconds
-        environ["mod_wsgi.request_start"] = int(start) / 1e6
-    environ["mod_wsgi.queue_start"] = 0.0
-    environ["mod_wsgi.daemon_start"] = 0.0
-    environ["mod_wsgi.application_start"] = time.time()
     try:
         if events.on or events.event_callbacks:
-            return events.run(_respond, app, environ, req, thread_id, _server_pid,
+            return events.run(_respond, app, environ, req, environ["mod_wsgi.thread_id"],
+                              environ["mod_wsgi.server_pid"],
                               _metered_input, script, error_override)
         return response.run(app, environ, req, script, error_override)
     finally:

@@ -99,3 +99,34 @@ def test_statuses_outside_200_to_599_are_refused(srv, status):
     assert code == 500
     # the connection stays usable: a clean 500, then the next request on a new one works
     assert get(srv, "/h?s=201%20Created") == (201, b"body from the application")
+
+
+@pytest.mark.parametrize("mpm", ["prefork", "event"])
+def test_server_metrics_and_verbose_debugging(apache, mpm):
+    srv = apache("WSGIServerMetrics On\nWSGIVerboseDebugging On\n"
+                 "WSGIScriptAlias /api {root}/apps/modwsgi_api.wsgi\n", mpm=mpm)
+    code, body = get(srv, "/api/metrics")
+    assert code == 200
+    board = json.loads(body)["server"]
+    assert board["server_limit"] >= 1 and board["thread_limit"] >= 1
+    assert board["running_time"] >= 0
+    workers = [w for p in board["processes"] for w in p["workers"]]
+    assert board["processes"] and all(p["pid"] > 0 for p in board["processes"])
+    # the request asking is on the scoreboard, being served (its request line and client only
+    # with ExtendedStatus On, as for mod_status)
+    busy = [w for w in workers if w["status"] == "W"]
+    assert busy, workers
+    assert {"access_count", "bytes_served", "client", "request", "vhost", "start_time",
+            "last_used", "thread_num", "generation"} <= set(busy[0])
+    srv.wait_log("runs in the sub-interpreter 'localhost:%d|/api' in embedded mode, "
+                 "callable 'application'" % srv.port)
+    log = srv.log()
+    for name in ("WSGIServerMetrics", "WSGIVerboseDebugging"):
+        assert "%s is accepted for mod_wsgi compatibility; no effect" % name not in log
+
+
+def test_verbose_debugging_off_logs_nothing_per_request(apache):
+    srv = apache("WSGIScriptAlias /api {root}/apps/modwsgi_api.wsgi\n")
+    code, body = get(srv, "/api/metrics")
+    assert code == 200 and json.loads(body)["server"] is None
+    assert "runs in the" not in srv.log()

@@ -212,14 +212,9 @@ ROWS = [
     R("failing-import", "GET", "/broken", 500),
     # --- the mod_wsgi and apache modules, mod_wsgi's environ extras
     R("mod_wsgi-module", "GET", "/modules/mod_wsgi", 200),
-    R("apache-module", "GET", "/modules/apache", 200,
-      known_bug="apache.build_date needs the C bridge (Apache's build date)"),
-    R("environ-extras", "GET", "/modules/environ/x?q=1", 200,
-      known_bug="mod_wsgi.listener_host/listener_port/handler_script/request_handler need "
-                "the C environ builder"),
-    R("environ-extras-root", "GET", "/modules", 200,
-      known_bug="mod_wsgi.listener_host/listener_port/handler_script/request_handler need "
-                "the C environ builder"),
+    R("apache-module", "GET", "/modules/apache", 200),
+    R("environ-extras", "GET", "/modules/environ/x?q=1", 200),
+    R("environ-extras-root", "GET", "/modules", 200),
     R("forwarded-script-name-kept", "GET", "/modproxied/proxy", 200,
       [("X-Forwarded-Script-Name", "/x/")]),
     R("forwarded-for-ipv4-mapped", "GET", "/modproxied/proxy", 200,
