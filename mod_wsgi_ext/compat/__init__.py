@@ -6,6 +6,6 @@
 * ``events.py``: ``subscribe_events``/``subscribe_shutdown``/``subscribe_signals``, the
   per-request events, ``request_data()``/``active_requests``, and the instrumented request path
   that runs only once something subscribed or started recording;
-* ``metrics.py``: ``start_recording_metrics``, ``request_metrics()``, ``process_metrics()``,
-  ``server_metrics()``.
+* ``metrics.py``: ``start_recording_metrics``, ``request_metrics()``, ``process_metrics()``
+  (``server_metrics()`` is the C bridge's scoreboard under ``WSGIServerMetrics On``).
 """
