@@ -26,6 +26,7 @@ import traceback
 
 OK = 0
 HTTP_INTERNAL_SERVER_ERROR = 500
+HTTP_GATEWAY_TIME_OUT = 504
 APLOG_ERR = 3
 
 _STATUS = re.compile(r"([1-9][0-9]{2}) ([\t\x20-\x7e\x80-\xff]*)\Z")
@@ -273,15 +274,27 @@ def run(app, environ, sink, script="", error_override=False):
     except ClientGone:
         sink.log(6, "mod_wsgi_ext: the client went away while the response to %s was being "
                     "written" % script)
-    except BaseException:   # SystemExit from an application must not end the Apache child
-        log_exception(sink, _what(script))
+    except BaseException as exc:    # SystemExit must not end the Apache child
+        timeout = _is_request_timeout(exc)
+        if timeout:     # as mod_wsgi: one line instead of the traceback, and a 504
+            sink.log(6, "mod_wsgi_ext (pid=%d): Request interrupted by RequestTimeout; thread "
+                        "recovered." % os.getpid())
+        else:
+            log_exception(sink, _what(script))
         if resp.sent and not resp.suppressed:
             sink.abort()
         else:
-            status = HTTP_INTERNAL_SERVER_ERROR
+            status = HTTP_GATEWAY_TIME_OUT if timeout else HTTP_INTERNAL_SERVER_ERROR
     if _close(result, sink, script) and not resp.sent and status == OK:
         status = HTTP_INTERNAL_SERVER_ERROR
     return status
+
+
+def _is_request_timeout(exc):
+    """mod_wsgi.RequestTimeout (the class of the interpreter's mod_wsgi module, by name: this
+    module does not import the compatibility layer)."""
+    cls = type(exc)
+    return cls.__name__ == "RequestTimeout" and cls.__module__ == "mod_wsgi"
 
 
 def _what(script):

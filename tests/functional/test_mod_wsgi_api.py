@@ -162,3 +162,9 @@ def test_forwarded_script_name_keeps_its_slash(srv):
     assert env["SCRIPT_NAME"] == ["str", "/x/"]
     assert env["mod_wsgi.mount_point"] == ["str", "/x/"]
     assert env["mod_wsgi.script_name"] == ["str", "/proxied"]
+
+
+def test_request_timeout_from_the_application_is_a_504(srv):
+    assert get(srv, "/api/timeout")[0] == 504
+    srv.wait_log("Request interrupted by RequestTimeout; thread recovered.")
+    assert "RequestTimeout: raised by the application" not in srv.log()

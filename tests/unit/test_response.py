@@ -423,3 +423,23 @@ def test_file_wrapper_over_a_pipe_is_iterated(response, sink):
     response.run(simple(response.FileWrapper(f)), {}, sink)
     assert sink.body == b"through a pipe" and sink.files == []
     assert f.closed
+
+
+def test_request_timeout_raised_by_the_application_is_a_504_with_one_line(response, sink):
+    """As mod_wsgi: mod_wsgi.RequestTimeout is a 504 and an info line, not a traceback."""
+    RequestTimeout = type("RequestTimeout", (BaseException,), {"__module__": "mod_wsgi"})
+
+    def app(environ, start_response):
+        raise RequestTimeout("too slow")
+    assert response.run(app, {}, sink, "/x/app.wsgi") == 504
+    assert "Request interrupted by RequestTimeout; thread recovered." in sink.log_text()
+    assert "Traceback" not in sink.log_text()
+
+
+def test_an_exception_merely_named_request_timeout_is_a_500(response, sink):
+    RequestTimeout = type("RequestTimeout", (Exception,), {"__module__": "myapp"})
+
+    def app(environ, start_response):
+        raise RequestTimeout("mine")
+    assert response.run(app, {}, sink, "/x/app.wsgi") == 500
+    assert "Traceback" in sink.log_text()

@@ -90,6 +90,8 @@ def application(environ, start_response):
             raise ValueError("failing while iterating")
         start_response("200 OK", [("Content-Type", "text/plain")])
         return gen()
+    if path == "/timeout":
+        raise mod_wsgi.RequestTimeout("raised by the application")
     if path == "/record":
         mod_wsgi.start_recording_metrics()
         return dump(start_response, {"recording": True})
