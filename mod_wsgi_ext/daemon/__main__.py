@@ -113,6 +113,7 @@ def setup_python(o, daemon):
             if d:
                 site.addsitedir(d)
     loader.PER_GROUP = True
+    loader.MODE = "daemon process group '%s'" % o.group
     # The embedded-mode helpers (stdout/stderr to the error log, the mod_wsgi and apache
     # modules) log through the bridge module the C side makes in an Apache child; here it is a
     # module of the same name backed by the daemon's logger.

@@ -57,14 +57,15 @@ def _hint(exc, group):
 
 log = None          # log(level, text) to the server error log; set by runtime/embedded.py
 APLOG_INFO = 6
+MODE = "embedded mode"      # where scripts run, for the loading line; the daemon sets its own
 
 
 def _log_loading(path, group, again):
     """mod_wsgi's info line for every (re)load of a script."""
     if log is not None:
         where = ("sub-interpreter '%s'" % group) if group else "main interpreter"
-        log(APLOG_INFO, "mod_wsgi_ext (pid=%d): %s WSGI script '%s' into %s in embedded mode."
-            % (os.getpid(), "Reloading" if again else "Loading", path, where))
+        log(APLOG_INFO, "mod_wsgi_ext (pid=%d): %s WSGI script '%s' into %s in %s."
+            % (os.getpid(), "Reloading" if again else "Loading", path, where, MODE))
 
 
 def load_module(path, reloading=True, group="", mtime=-1):
