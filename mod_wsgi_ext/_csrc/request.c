@@ -123,7 +123,9 @@ static PyObject *req_read(PyObject *self, PyObject *args)
 /* The rules start_response applies (wsgi/response.py), checked again here so that nothing the
  * Python side would refuse reaches Apache, whoever calls start(): header names are tokens, the
  * status reason and header values are latin-1 without control characters other than TAB, a
- * Content-Length is digits (optionally surrounded by blanks) that fit in 63 bits. */
+ * Content-Length is digits (optionally surrounded by blanks) that fit in 63 bits; the status is
+ * final (200-999: a client takes what follows a 1xx head for the next response) and there is no
+ * Transfer-Encoding (Apache frames the body, and sent it unframed under the application's). */
 static const char wx_tchar[256] = {
     ['!'] = 1, ['#'] = 1, ['$'] = 1, ['%'] = 1, ['&'] = 1, ['\''] = 1, ['*'] = 1, ['+'] = 1,
     ['-'] = 1, ['.'] = 1, ['^'] = 1, ['_'] = 1, ['`'] = 1, ['|'] = 1, ['~'] = 1,
@@ -216,7 +218,7 @@ static PyObject *req_start(PyObject *self, PyObject *args)
         return NULL;
     if (!o->r)
         return wx_request_ended();
-    if (status < 100 || status > 999) {
+    if (status < 200 || status > 999) {
         PyErr_Format(PyExc_ValueError, "mod_wsgi_ext: invalid status %d", status);
         return NULL;
     }
@@ -244,6 +246,11 @@ static PyObject *req_start(PyObject *self, PyObject *args)
         if (!(name = checked_text(PyTuple_GET_ITEM(item, 0), 1, "response header name"))
             || !(value = checked_text(PyTuple_GET_ITEM(item, 1), 0, "response header value")))
             goto fail;
+        if (IS_NAME(item, "Transfer-Encoding")) {
+            PyErr_SetString(PyExc_ValueError, "mod_wsgi_ext: Transfer-Encoding is hop-by-hop; "
+                            "Apache frames the body itself");
+            goto fail;
+        }
         if (IS_NAME(item, "Content-Length") && (length = checked_length(value)) < 0) {
             PyErr_Format(PyExc_ValueError, "mod_wsgi_ext: invalid Content-Length %R",
                          PyTuple_GET_ITEM(item, 1));

@@ -5,7 +5,8 @@ response was written, or an HTTP status for Apache to answer itself (500 when th
 failed before sending headers; the application's own error status under WSGIErrorOverride).
 
 Rules kept here: ``start_response`` validates status and headers (str, latin-1, no control
-characters, token header names, a Content-Length of digits) and keeps a copy of the list, so that
+characters, token header names, a Content-Length of digits, no 1xx status and no
+Transfer-Encoding: both would let the body frame itself) and keeps a copy of the list, so that
 what is sent is what was checked (the sink checks again); it refuses a second call without
 ``exc_info``; ``exc_info`` after headers were sent re-raises; headers go out with the first
 non-empty body data (or at the end); bodies are bytes; a list or tuple of bytes gets a
@@ -108,6 +109,11 @@ class Response:
                 raise ValueError("invalid status %r: want 'NNN Reason' (latin-1, no control "
                                  "characters)" % status)
             code = int(m.group(1))
+            if code < 200:
+                # an interim response: the client reads the next response after its head, so
+                # the body would be taken for one
+                raise ValueError("invalid status %r: a 1xx status is an interim response, not "
+                                 "one a WSGI application can give" % status)
             if len(_valid_status) < _VALID_MAX:
                 _valid_status[status] = code
         if type(headers) is not list:
@@ -131,7 +137,13 @@ class Response:
             if _BAD_VALUE.search(value):
                 raise ValueError("response header %r: the value %r holds a control character "
                                  "(CR/LF?) or is not latin-1" % (name, value))
-            if name.lower() == "content-length":
+            lower = name.lower()
+            if lower == "transfer-encoding":
+                # Apache frames the body (chunked or not) and would send it unframed under the
+                # application's own Transfer-Encoding: the body would frame itself
+                raise ValueError("response header %r: Transfer-Encoding is hop-by-hop; Apache "
+                                 "frames the body itself (PEP 3333)" % name)
+            if lower == "content-length":
                 # digits only: int() also takes "1_000" or "+5", which Apache would read as 1
                 # and 5, and the body sent would not be the length declared
                 if not _LENGTH.match(value) or int(value) > _MAX_LENGTH:
