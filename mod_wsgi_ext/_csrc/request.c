@@ -124,8 +124,8 @@ static PyObject *req_read(PyObject *self, PyObject *args)
  * Python side would refuse reaches Apache, whoever calls start(): header names are tokens, the
  * status reason and header values are latin-1 without control characters other than TAB, a
  * Content-Length is digits (optionally surrounded by blanks) that fit in 63 bits; the status is
- * final (200-999: a client takes what follows a 1xx head for the next response) and there is no
- * Transfer-Encoding (Apache frames the body, and sent it unframed under the application's). */
+ * 200 to 599 (a client takes what follows a 1xx head for the next response) and no header is
+ * hop-by-hop (under an application's Transfer-Encoding Apache sent the body unframed). */
 static const char wx_tchar[256] = {
     ['!'] = 1, ['#'] = 1, ['$'] = 1, ['%'] = 1, ['&'] = 1, ['\''] = 1, ['*'] = 1, ['+'] = 1,
     ['-'] = 1, ['.'] = 1, ['^'] = 1, ['_'] = 1, ['`'] = 1, ['|'] = 1, ['~'] = 1,
@@ -205,6 +205,18 @@ static apr_off_t checked_length(const char *v)
 #define IS_NAME(item, lit) (PyUnicode_GET_LENGTH(PyTuple_GET_ITEM(item, 0)) == sizeof(lit) - 1 \
     && !strcasecmp((const char *)PyUnicode_1BYTE_DATA(PyTuple_GET_ITEM(item, 0)), lit))
 
+/* the header names wsgi/response.py refuses as hop-by-hop (PEP 3333: the server's business) */
+static int is_hop_by_hop(const char *name)
+{
+    static const char *const hop[] = {"Connection", "Keep-Alive", "Proxy-Authenticate",
+        "Proxy-Authorization", "TE", "Trailer", "Trailers", "Transfer-Encoding", "Upgrade", NULL};
+    int i;
+    for (i = 0; hop[i]; i++)
+        if (!strcasecmp(name, hop[i]))
+            return 1;
+    return 0;
+}
+
 static PyObject *req_start(PyObject *self, PyObject *args)
 {
     wx_RequestObject *o = (wx_RequestObject *)self;
@@ -218,7 +230,7 @@ static PyObject *req_start(PyObject *self, PyObject *args)
         return NULL;
     if (!o->r)
         return wx_request_ended();
-    if (status < 200 || status > 999) {
+    if (status < 200 || status > 599) {
         PyErr_Format(PyExc_ValueError, "mod_wsgi_ext: invalid status %d", status);
         return NULL;
     }
@@ -246,9 +258,9 @@ static PyObject *req_start(PyObject *self, PyObject *args)
         if (!(name = checked_text(PyTuple_GET_ITEM(item, 0), 1, "response header name"))
             || !(value = checked_text(PyTuple_GET_ITEM(item, 1), 0, "response header value")))
             goto fail;
-        if (IS_NAME(item, "Transfer-Encoding")) {
-            PyErr_SetString(PyExc_ValueError, "mod_wsgi_ext: Transfer-Encoding is hop-by-hop; "
-                            "Apache frames the body itself");
+        if (is_hop_by_hop(name)) {
+            PyErr_Format(PyExc_ValueError, "mod_wsgi_ext: response header %R is hop-by-hop: "
+                         "Apache sets it", PyTuple_GET_ITEM(item, 0));
             goto fail;
         }
         if (IS_NAME(item, "Content-Length") && (length = checked_length(value)) < 0) {
@@ -590,8 +602,14 @@ static PyObject *mod_log_error(PyObject *self, PyObject *args)
     Py_RETURN_NONE;
 }
 
+static PyObject *mod_scoreboard(PyObject *self, PyObject *unused)
+{
+    return wx_scoreboard();
+}
+
 static PyMethodDef mod_methods[] = {
     {"log_error", mod_log_error, METH_VARARGS, "log_error(level, text) to the server error log"},
+    {"scoreboard", mod_scoreboard, METH_NOARGS, "Apache's scoreboard (WSGIServerMetrics)"},
     {NULL}
 };
 
@@ -605,6 +623,7 @@ PyObject *wx_apache_module_new(void)
 {
     PyObject *m = PyModule_Create(&wx_apache_def);
     int threaded = 0, max_daemons = 0, max_threads = 0;
+    wx_server_config *sc = ap_get_module_config(ap_server_conf->module_config, &wsgi_ext_module);
     if (!m)
         return NULL;
     ap_mpm_query(AP_MPMQ_IS_THREADED, &threaded);
@@ -616,6 +635,13 @@ PyObject *wx_apache_module_new(void)
         || PyModule_AddIntConstant(m, "max_threads", max_threads > 0 ? max_threads : 1) < 0
         || PyModule_AddStringConstant(m, "mpm", ap_show_mpm()) < 0
         || PyModule_AddStringConstant(m, "server_version", ap_get_server_banner()) < 0
+        || PyModule_AddStringConstant(m, "server_description", ap_get_server_description()) < 0
+        || PyModule_AddStringConstant(m, "build_date", ap_get_server_built()) < 0
+        || PyModule_AddIntConstant(m, "restrict_stdin", sc->iv[WX_SS_RESTRICT_STDIN] == 1) < 0
+        || PyModule_AddIntConstant(m, "restrict_stdout", sc->iv[WX_SS_RESTRICT_STDOUT] == 1) < 0
+        || PyModule_AddIntConstant(m, "server_metrics", sc->iv[WX_SS_SERVER_METRICS] == 1) < 0
+        || PyModule_AddIntConstant(m, "verbose_debugging",
+                                   sc->iv[WX_SS_VERBOSE_DEBUGGING] == 1) < 0
         || PyModule_AddIntConstant(m, "APLOG_CRIT", APLOG_CRIT) < 0
         || PyModule_AddIntConstant(m, "APLOG_ERR", APLOG_ERR) < 0
         || PyModule_AddIntConstant(m, "APLOG_WARNING", APLOG_WARNING) < 0

@@ -238,7 +238,8 @@ def test_a_head_that_leaves_the_framing_to_the_body_is_refused(srv, which):
     assert not crashes(srv)
 
 
-@pytest.mark.parametrize("which", ["status", "code", "code-1xx", "transfer-encoding",
+@pytest.mark.parametrize("which", ["status", "code", "code-1xx", "code-999", "transfer-encoding",
+                                   "connection",
                                    "length-negative", "length-junk",
                                    "length-huge", "value-nul", "value-crlf", "name-space",
                                    "name-colon", "name-empty", "not-tuple", "not-str", "wide"])

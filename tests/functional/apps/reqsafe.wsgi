@@ -125,6 +125,7 @@ def sink_after_return(environ, start_response):
 
 RAW_HEADERS = {
     "transfer-encoding": [("Transfer-Encoding", "chunked")],
+    "connection": [("connection", "keep-alive")],
     "length-negative": [("Content-Length", "-5")],
     "length-junk": [("Content-Length", "12abc")],
     "length-huge": [("Content-Length", "99999999999999999999999")],
@@ -153,7 +154,9 @@ def raw_start(environ, start_response):
         elif which == "code":
             sink.start(20, "OK", [])
         elif which == "code-1xx":
-            sink.start(101, "Switching Protocols", [("Upgrade", "websocket")])
+            sink.start(101, "Switching Protocols", [])
+        elif which == "code-999":
+            sink.start(999, "Odd", [])
         else:
             sink.start(200, "OK", RAW_HEADERS[which])
         answer = "accepted"
