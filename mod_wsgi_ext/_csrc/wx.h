@@ -150,6 +150,7 @@ typedef struct wx_interp wx_interp;
 typedef struct {
     PyGILState_STATE gil;
     PyThreadState *prev;
+    PyThreadState *direct;      /* the GIL was taken with this sub-interpreter thread state */
 } wx_entered;
 
 extern const char *wx_python_failure;   /* why Python is not available in this process, or NULL */
