@@ -28,6 +28,14 @@ _apache = None
 _group = None
 
 
+class _PartialLine(threading.local):
+    """A thread's unfinished line.  The class attribute is the default every thread sees, so that
+    reading ``buf`` never misses: a missed attribute of a thread-local formats an AttributeError,
+    and ``flush()`` runs twice at the end of every request (about 7,000 instructions)."""
+
+    buf = ""
+
+
 class _LogStream:
     """sys.stdout / sys.stderr replacement: whole lines to Apache's error log.
 
@@ -40,12 +48,12 @@ class _LogStream:
     def __init__(self, level, prefix):
         self._level = level
         self._prefix = prefix
-        self._local = threading.local()
+        self._local = _PartialLine()
 
     def write(self, text):
         if not isinstance(text, str):
             raise TypeError("write() argument must be str, not %s" % type(text).__name__)
-        buf = getattr(self._local, "buf", "") + text
+        buf = self._local.buf + text
         if "\n" in buf:
             *lines, buf = buf.split("\n")
             for line in lines:
@@ -58,7 +66,7 @@ class _LogStream:
             self.write(line)
 
     def flush(self):
-        buf = getattr(self._local, "buf", "")
+        buf = self._local.buf
         if buf:
             self._local.buf = ""
             _apache.log_error(self._level, self._prefix + buf)

@@ -48,13 +48,15 @@ def load_module(path, reloading=True, group="", mtime=-1):
     """The module of script ``path``.  ``mtime``: its modification time in µs when the caller
     knows it (Apache stats the script of every request; a second stat here cost about 5% of a
     hello-world request), else -1.  Times are kept in integer µs, as APR's, so both agree."""
+    entry = _modules.get(path)
+    if entry is not None and not reloading:
+        return entry[0]             # loaded, and not to be reloaded: no need to look at the file
     if mtime < 0:
         try:
             mtime = os.stat(path).st_mtime_ns // 1000
         except OSError as e:
             raise LoadError("Target WSGI script '%s' cannot be loaded: %s" % (path, e.strerror))
-    entry = _modules.get(path)
-    if entry is not None and (not reloading or entry[1] == mtime):
+    if entry is not None and entry[1] == mtime:
         return entry[0]
     with _lock:
         entry = _modules.get(path)
