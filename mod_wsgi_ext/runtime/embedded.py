@@ -121,12 +121,21 @@ def _log_load_error(log, err):
             log(APLOG_ERR, line)
 
 
+def _flush(stream):
+    try:
+        stream.flush()
+    except Exception:
+        pass
+
+
 def _flush_request_output(errors):
-    for stream in (errors, sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except Exception:
-            pass
+    # only what holds an unfinished line is called: three flush() calls that had nothing to do
+    # were three Python frames on every request
+    if errors._buf:
+        _flush(errors)
+    for stream in (sys.stdout, sys.stderr):
+        if type(stream) is not _LogStream or stream._local.buf:
+            _flush(stream)
 
 
 def handle(req, environ, script, callable_name, reloading, error_override, proxy_headers,

@@ -87,7 +87,11 @@ def load_module(path, reloading=True, group="", mtime=-1):
 
 
 def load_application(path, callable_name, reloading=True, group="", mtime=-1):
-    module = load_module(path, reloading, group, mtime)
+    entry = _modules.get(path)      # load_module's first test, inline: once per request
+    if entry is not None and (not reloading or (mtime >= 0 and entry[1] == mtime)):
+        module = entry[0]
+    else:
+        module = load_module(path, reloading, group, mtime)
     app = getattr(module, callable_name, None)
     if app is None:
         raise LoadError("Target WSGI script '%s' does not contain WSGI application '%s'."
