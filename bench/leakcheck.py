@@ -11,6 +11,13 @@ after the first rounds (warm-up: interpreters, imports, allocator arenas) points
                                  [--only OPERATION]
 
 Run it with the Python of the environment the module is installed in (as the tests do).
+
+With ``--scenario NAME`` (a scenario of bench/scenarios.py: hello, 64k, post, basic, group,
+access, django, flask) it instead starts that scenario's mod_wsgi_ext server (bench/server.py) and
+drives it with wrk in rounds until ``--requests`` (default 100000) have been served, printing the
+resident set size of every child after each round:
+
+    python -P bench/leakcheck.py --scenario basic --mpm prefork --requests 100000
 """
 import argparse
 import os
@@ -22,8 +29,6 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "tests"))
 
-from functional import authconf, test_stress  # noqa: E402
-from functional.server import Apache  # noqa: E402
 
 
 def children(parent):
@@ -48,6 +53,47 @@ def rss_kb(pid):
     return 0
 
 
+def scenario_main(args):
+    """RSS of the children of one bench scenario's mod_wsgi_ext server under wrk."""
+    sys.path.insert(0, HERE)
+    import scenarios
+    import server as srvmod
+    import wrk
+    scen = scenarios.BY_NAME[args.scenario]
+    site = next(s for s in scen.sites if s.kind == "ours")
+    srv = srvmod.Server("ours", "ours", args.mpm, "%{GLOBAL}",
+                        srvmod.mod_wsgi_ext_load(sys.executable), conf=site.conf, path=scen.path,
+                        modules=site.modules)
+    lua = None
+    if scen.lua:
+        lua = os.path.join(srv.root, "bench.lua")
+        with open(lua, "w") as f:
+            f.write(scen.lua)
+    try:
+        srv.start()
+        print("scenario=%s mpm=%s children=%s" % (scen.name, args.mpm, srv.children()))
+        print("%6s %9s %s" % ("round", "requests", "RSS kB per child"))
+        done, rnd, rows = 0, 0, []
+        while done < args.requests:
+            rnd += 1
+            res = wrk.measure(srv.url(), args.seconds, 1, 8, scen.headers, lua)
+            if not res.valid:
+                raise SystemExit("round %d: %s\n%s" % (rnd, "; ".join(res.problems), srv.log()))
+            done += res.requests
+            rss = {pid: rss_kb(pid) for pid in sorted(srv.children())}
+            rows.append((done, rss))
+            print("%6d %9d %s" % (rnd, done, " ".join("%d" % v for v in rss.values())),
+                  flush=True)
+        if len(rows) > 2:
+            (r0, k0), (r1, k1) = rows[1], rows[-1]
+            common = [pid for pid in k1 if pid in k0]
+            growth = max((k1[pid] - k0[pid] for pid in common), default=0)
+            print("after warm-up (round 2 to %d): largest growth of a child %+d kB over %d "
+                  "requests" % (len(rows), growth, r1 - r0))
+    finally:
+        srv.cleanup()
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--mpm", default="event", choices=["event", "prefork"])
@@ -55,9 +101,21 @@ def main():
     ap.add_argument("--clients", type=int, default=4)
     ap.add_argument("--rounds", type=int, default=10)
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--only", choices=[op.__name__ for op, _ in test_stress.Client.OPERATIONS],
+    ap.add_argument("--only", metavar="OPERATION",
                     help="run this one operation of the mix (a leak in a rare path shows sooner)")
+    ap.add_argument("--scenario", help="a bench scenario instead of the stress mix (wrk)")
+    ap.add_argument("--seconds", type=int, default=5, help="per wrk round with --scenario")
     args = ap.parse_args()
+    if args.scenario:
+        if args.requests == 20000:
+            args.requests = 100000
+        return scenario_main(args)
+    # the stress mix needs the test suite's client (and its requirements)
+    from functional import authconf, test_stress
+    from functional.server import Apache
+    if args.only and args.only not in [op.__name__ for op, _ in test_stress.Client.OPERATIONS]:
+        ap.error("--only: one of %s" % ", ".join(op.__name__
+                                                for op, _ in test_stress.Client.OPERATIONS))
     if args.only:
         test_stress.Client.OPERATIONS = [(op, w) for op, w in test_stress.Client.OPERATIONS
                                          if op.__name__ == args.only]
