@@ -1,8 +1,10 @@
-"""Where a hello-world request spends its instructions: callgrind on a single-process Apache.
+"""Where a request spends its instructions: callgrind on a single-process Apache.
 
     $VENV/bin/python bench/profile.py --kind ours --group GLOBAL      # or mod_wsgi, static
+    $VENV/bin/python bench/profile.py --scenario basic --kind ours    # or group, access, 64k...
 
-Starts one benchmark server (bench/server.py) as ``apache2 -X`` under
+Starts the server of one variant of a scenario of bench/scenarios.py (``--kind static`` is
+the Apache-only variant: the static file, or the static file behind Apache's C auth module) as ``apache2 -X`` under
 ``valgrind --tool=callgrind --instr-atstart=no``, sends ``--warm`` requests, switches
 instrumentation on, sends ``--requests`` keep-alive requests (each checked for 200 and the body),
 dumps, and prints instructions per request with the top functions (self and inclusive), per
@@ -27,17 +29,22 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 import run  # noqa: E402
+import scenarios  # noqa: E402
 import server as srvmod  # noqa: E402
 
 
-def requests(port, path, n):
+def requests(port, path, n, scen):
+    headers = dict(h.split(": ", 1) for h in scen.headers)
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
     try:
         for _ in range(n):
-            conn.request("GET", path)
+            if scen.post is not None:
+                conn.request("POST", path, body=scen.post, headers=headers)
+            else:
+                conn.request("GET", path, headers=headers)
             resp = conn.getresponse()
             body = resp.read()
-            if resp.status != 200 or body != srvmod.BODY:
+            if resp.status != 200 or not scen.body_ok(body):
                 raise RuntimeError("bad answer: %s %r" % (resp.status, body[:200]))
     finally:
         conn.close()
@@ -79,6 +86,7 @@ def annotate(path, n, top, inclusive):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--scenario", choices=list(scenarios.BY_NAME), default="hello")
     ap.add_argument("--kind", choices=["ours", "mod_wsgi", "static"], default="ours")
     ap.add_argument("--group", choices=list(run.GROUPS), default="GLOBAL")
     ap.add_argument("--mpm", choices=["prefork", "event"], default="prefork")
@@ -102,8 +110,14 @@ def main(argv=None):
             "static": lambda: ""}[args.kind]()
     outdir = tempfile.mkdtemp(prefix="wx-callgrind-")
     os.chmod(outdir, 0o1777)   # the -X process writes its dump after switching to www-data
-    srv = srvmod.Server("%s %s" % (args.kind, args.group), args.kind, args.mpm,
-                        run.GROUPS[args.group], load)
+    scen = scenarios.BY_NAME[args.scenario]
+    site = next((s for s in scen.sites if s.kind == {"static": "c"}.get(args.kind, args.kind)),
+                None)
+    if site is None:
+        raise SystemExit("scenario %s has no %s variant" % (args.scenario, args.kind))
+    srv = srvmod.Server("%s %s" % (args.kind, args.group), site.kind, args.mpm,
+                        run.GROUPS[args.group], load, conf=site.conf, path=scen.path,
+                        modules=site.modules)
     try:
         if AS_USER:
             for dirpath, _dirs, files in os.walk(srv.root):
@@ -113,11 +127,11 @@ def main(argv=None):
         srv.start(timeout=180, single=True, wrapper=AS_USER + [
             "valgrind", "--tool=callgrind", "--instr-atstart=no", "--trace-children=no",
             "--callgrind-out-file=%s/cg.out" % outdir])
-        requests(srv.port, srv.path, args.warm)
+        requests(srv.port, srv.path, args.warm, scen)
         pid = srv.proc.pid
         control(pid, "-i", "on")
         t0 = time.time()
-        requests(srv.port, srv.path, args.requests)
+        requests(srv.port, srv.path, args.requests, scen)
         elapsed = time.time() - t0
         control(pid, "-d")
         dumps = sorted(glob.glob(os.path.join(outdir, "cg.out*")))
@@ -129,8 +143,8 @@ def main(argv=None):
         total, selfrows = annotate(path, args.requests, args.top, False)
         _, incrows = annotate(path, args.requests, args.top, True)
         n = args.requests
-        print("# callgrind: %s, %s, %s; %d requests (%.1f s under valgrind)\n"
-              % (args.kind, args.group, args.mpm, n, elapsed))
+        print("# callgrind: %s, %s (%s), %s, %s; %d requests (%.1f s under valgrind)\n"
+              % (scen.title, args.kind, site.label, args.group, args.mpm, n, elapsed))
         print("instructions per request: %.0f\n" % (total / n))
         for title, rows in (("self", selfrows), ("inclusive", incrows)):
             print("## top functions, %s instructions per request\n" % title)
