@@ -74,7 +74,7 @@ def scenario_main(args):
         print("scenario=%s mpm=%s children=%s" % (scen.name, args.mpm, srv.children()))
         print("%6s %9s %s" % ("round", "requests", "RSS kB per child"))
         done, rnd, rows = 0, 0, []
-        while done < args.requests:
+        while done < args.requests or rnd < 6:      # at least 6 rounds to compare
             rnd += 1
             res = wrk.measure(srv.url(), args.seconds, 1, 8, scen.headers, lua)
             if not res.valid:
@@ -104,7 +104,7 @@ def main():
     ap.add_argument("--only", metavar="OPERATION",
                     help="run this one operation of the mix (a leak in a rare path shows sooner)")
     ap.add_argument("--scenario", help="a bench scenario instead of the stress mix (wrk)")
-    ap.add_argument("--seconds", type=int, default=5, help="per wrk round with --scenario")
+    ap.add_argument("--seconds", type=int, default=2, help="per wrk round with --scenario")
     args = ap.parse_args()
     if args.scenario:
         if args.requests == 20000:
