@@ -61,7 +61,10 @@ def parse(text):
 def measure(url, seconds, threads, connections, headers=(), script=None):
     """``headers``: "Name: value" strings for every request; ``script``: a wrk Lua file (the
     POST scenario's method and body)."""
-    cmd = [WRK, "-t%d" % threads, "-c%d" % connections, "-d%ds" % seconds, "--latency"]
+    # a 10 s timeout (wrk's default is 2 s): a slow answer on a busy machine is a slow answer in
+    # the latency figures, not a socket error that invalidates the round
+    cmd = [WRK, "-t%d" % threads, "-c%d" % connections, "-d%ds" % seconds, "--timeout", "10s",
+           "--latency"]
     for h in headers:
         cmd += ["-H", h]
     if script:
