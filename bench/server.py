@@ -67,10 +67,11 @@ class Server:
     """One Apache: ``kind`` is "static"/"c" (no WSGI module), "mod_wsgi" or "ours"; ``group`` the
     application group.  ``conf``: the site's configuration lines (``{root}``, ``{group}``
     substituted; default: hello world at /hello, or hello.txt for a static server), ``path`` the
-    URL to measure, ``modules`` extra Apache modules to load."""
+    URL to measure, ``modules`` extra Apache modules to load, ``extra`` more configuration lines
+    (``{root}`` substituted; bench/profile.py's --phases and --auth)."""
 
     def __init__(self, name, kind, mpm, group="%{GLOBAL}", load_lines="", conf=None, path=None,
-                 modules=()):
+                 modules=(), extra=""):
         import scenarios
         self.name = name
         self.kind = kind
@@ -97,7 +98,7 @@ class Server:
             app = "%s\nWSGISocketPrefix %s/wsgi\n%s" % (load_lines, self.root, app)
         self.conf = os.path.join(self.root, "httpd.conf")
         with open(self.conf, "w") as f:
-            f.write(self._config(app))
+            f.write(self._config(app + extra.replace("{root}", self.root)))
 
     def _config(self, app):
         mods = "\n".join("LoadModule %s_module %s/mod_%s.so" % (m, MODDIR, m)

@@ -104,7 +104,9 @@ def make_ffi():
         + ["/* included sources digest: %s */" % _digest(CSRC, CDEFS), '#include "wx.h"']
         + ['#include "%s"' % name for name in ("config.c", "interp.c", "environ.c", "request.c",
                                                "authreq.c", "auth.c", "shutdown.c", "readable.c",
-                                               "module.c", "wx_directives.c")])
+                                               "phase_request.c", "phase_table.c", "phases.c",
+                                               "phase_auth.c", "module.c",
+                                               "wx_directives.c")])
     ffi.set_source(
         "mod_wsgi_ext._ext", source,
         include_dirs=[CSRC, gen] + includes,
