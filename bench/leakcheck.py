@@ -60,10 +60,11 @@ def scenario_main(args):
     import server as srvmod
     import wrk
     scen = scenarios.BY_NAME[args.scenario]
-    site = next(s for s in scen.sites if s.kind == "ours")
-    srv = srvmod.Server("ours", "ours", args.mpm, "%{GLOBAL}",
-                        srvmod.mod_wsgi_ext_load(sys.executable), conf=site.conf, path=scen.path,
-                        modules=site.modules)
+    site = next(s for s in scen.sites if s.kind == args.server)
+    load = (srvmod.mod_wsgi_ext_load(sys.executable) if args.server == "ours"
+            else srvmod.mod_wsgi_load(sys.executable))
+    srv = srvmod.Server(args.server, args.server, args.mpm, "%{GLOBAL}", load, conf=site.conf,
+                        path=scen.path, modules=site.modules)
     lua = None
     if scen.lua:
         lua = os.path.join(srv.root, "bench.lua")
@@ -71,7 +72,7 @@ def scenario_main(args):
             f.write(scen.lua)
     try:
         srv.start()
-        print("scenario=%s mpm=%s children=%s" % (scen.name, args.mpm, srv.children()))
+        print("scenario=%s server=%s mpm=%s" % (scen.name, args.server, args.mpm))
         print("%6s %9s %s" % ("round", "requests", "RSS kB per child"))
         done, rnd, rows = 0, 0, []
         while done < args.requests or rnd < 6:      # at least 6 rounds to compare
@@ -114,6 +115,8 @@ def main():
                     help="run this one operation of the mix (a leak in a rare path shows sooner)")
     ap.add_argument("--scenario", help="a bench scenario instead of the stress mix (wrk)")
     ap.add_argument("--seconds", type=int, default=2, help="per wrk round with --scenario")
+    ap.add_argument("--server", default="ours", choices=["ours", "mod_wsgi"],
+                    help="with --scenario: whose server (mod_wsgi, to compare; default ours)")
     args = ap.parse_args()
     if args.scenario:
         if "--requests" not in sys.argv:
