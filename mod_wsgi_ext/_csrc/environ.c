@@ -9,6 +9,10 @@
 /* what the MPM says about this child; it does not change while the child runs */
 static int wx_mpm_threaded, wx_mpm_max_daemons;
 static PyObject *wx_static_version, *wx_apache_version;   /* shared by every environ */
+static PyObject *wx_mod_wsgi_version, *wx_zero_time;        /* mod_wsgi's extras */
+static PyObject *wx_server_pid, *wx_empty;                  /* str: the Apache parent's pid, "" */
+static apr_uint32_t wx_thread_count;                        /* mod_wsgi.thread_id: 1, 2, ... */
+static __thread long wx_thread_id;
 
 /* Once per child, in the main interpreter before any request.  -1 with a Python error. */
 int wx_environ_ready(void)
@@ -18,7 +22,13 @@ int wx_environ_ready(void)
     wx_static_version = Py_BuildValue("(ii)", 1, 0);
     wx_apache_version = Py_BuildValue("(iii)", AP_SERVER_MAJORVERSION_NUMBER,
                                       AP_SERVER_MINORVERSION_NUMBER, AP_SERVER_PATCHLEVEL_NUMBER);
-    return wx_static_version && wx_apache_version ? 0 : -1;
+    wx_mod_wsgi_version = Py_BuildValue("(iii)", WX_MOD_WSGI_MAJOR, WX_MOD_WSGI_MINOR,
+                                        WX_MOD_WSGI_MICRO);
+    wx_zero_time = PyFloat_FromDouble(0.0);
+    wx_server_pid = PyUnicode_FromFormat("%ld", (long)getppid());
+    wx_empty = PyUnicode_FromStringAndSize("", 0);
+    return wx_static_version && wx_apache_version && wx_mod_wsgi_version && wx_zero_time
+           && wx_server_pid && wx_empty ? 0 : -1;
 }
 
 /* Environ keys: one str per key text per interpreter, made on first use and reused.  Making,
@@ -29,30 +39,17 @@ int wx_environ_ready(void)
  * further keys are made per request.  Only touched with the GIL held. */
 #define WX_ENV_KEYS_MAX 512
 
-/* the keys wx_build_environ names itself, made when the cache is: looked up by index, not text */
-enum { E_HTTP_AUTHORIZATION, E_SERVER_PROTOCOL, E_REQUEST_METHOD, E_QUERY_STRING, E_REQUEST_URI,
-       E_SCRIPT_NAME, E_PATH_INFO, E_WSGI_VERSION, E_URL_SCHEME, E_MULTITHREAD, E_MULTIPROCESS,
-       E_RUN_ONCE, E_INPUT_TERMINATED, E_PROCESS_GROUP, E_APPLICATION_GROUP, E_CALLABLE_OBJECT,
-       E_SCRIPT_RELOADING, E_REQUEST_ID, E_REQUEST_START, E_APACHE_VERSION, WX_E_N };
-static const char *const wx_env_fixed_names[WX_E_N] = {
-    "HTTP_AUTHORIZATION", "SERVER_PROTOCOL", "REQUEST_METHOD", "QUERY_STRING", "REQUEST_URI",
-    "SCRIPT_NAME", "PATH_INFO", "wsgi.version", "wsgi.url_scheme", "wsgi.multithread",
-    "wsgi.multiprocess", "wsgi.run_once", "wsgi.input_terminated", "mod_wsgi.process_group",
-    "mod_wsgi.application_group", "mod_wsgi.callable_object", "mod_wsgi.script_reloading",
-    "mod_wsgi.request_id", "mod_wsgi.request_start", "apache.version"
-};
-
 typedef struct wx_env_keys {
     int64_t interp_id;
     apr_hash_t *map;                    /* key text -> str (a reference held by the cache) */
-    PyObject *fixed[WX_E_N];            /* NULL when they could not be made: by text then */
-    /* Most keys of r->subprocess_env are the same string literals request after request: a
-     * slot per pointer (checked with strcmp: a pool may hand out the same address for other text)
-     * finds their str without hashing the text (about 200 instructions a key). */
+    /* The key texts are mostly the same pointers request after request (string literals, here
+     * and in ap_add_common_vars): a slot per pointer, checked with strcmp since a pool may hand
+     * out the same address for other text, finds the str without hashing the text (about 200
+     * instructions a key). */
     struct { const char *seen; const char *text; PyObject *key; } ptr[64];
-    /* the str of the value a key had last time (ASCII, short), reused when the text is equal:
-     * most values (server name, port, protocol, method, groups...) repeat from request to request */
-    PyObject *val[64], *fval[WX_E_N];
+    /* the str of the value last set through each slot (ASCII, short), reused when the text is
+     * equal: most values (server name, port, protocol, method, groups...) repeat */
+    PyObject *val[64];
     struct wx_env_keys *next;
 } wx_env_keys;
 
@@ -63,7 +60,6 @@ static wx_env_keys *env_keys(void)
 {
     int64_t id = PyInterpreterState_GetID(PyInterpreterState_Get());
     wx_env_keys *kc;
-    int i;
     for (kc = wx_env_keys_list; kc; kc = kc->next)
         if (kc->interp_id == id)
             return kc;
@@ -74,25 +70,19 @@ static wx_env_keys *env_keys(void)
     kc = apr_pcalloc(wx_env_keys_pool, sizeof(*kc));
     kc->interp_id = id;
     kc->map = apr_hash_make(wx_env_keys_pool);
-    for (i = 0; i < WX_E_N; i++) {
-        if (!(kc->fixed[i] = PyUnicode_InternFromString(wx_env_fixed_names[i]))) {
-            PyErr_Clear();
-            while (i--)
-                Py_CLEAR(kc->fixed[i]);
-            break;
-        }
-    }
     kc->next = wx_env_keys_list;
     wx_env_keys_list = kc;
     return kc;
 }
+
+#define WX_KEY_SLOT(key) ((unsigned)(((uintptr_t)(key) >> 3) ^ ((uintptr_t)(key) >> 9)) & 63)
 
 static int set_obj(wx_env_keys *kc, PyObject *d, const char *key, PyObject *v)
 {
     apr_ssize_t len;
     PyObject *k;
     int rc;
-    unsigned slot = (unsigned)(((uintptr_t)key >> 3) ^ ((uintptr_t)key >> 9)) & 63;
+    unsigned slot = WX_KEY_SLOT(key);
     if (kc && kc->ptr[slot].seen == key && !strcmp(kc->ptr[slot].text, key))
         return PyDict_SetItem(d, kc->ptr[slot].key, v);
     len = strlen(key);
@@ -139,39 +129,47 @@ static PyObject *value_str(PyObject **slot, const char *val)
 
 static int set_str(wx_env_keys *kc, PyObject *d, const char *key, const char *val)
 {
-    unsigned slot = (unsigned)(((uintptr_t)key >> 3) ^ ((uintptr_t)key >> 9)) & 63;
-    PyObject *v = value_str(kc ? &kc->val[slot] : NULL, val);
+    PyObject *v = value_str(kc ? &kc->val[WX_KEY_SLOT(key)] : NULL, val);
     int rc = v ? set_obj(kc, d, key, v) : -1;
     Py_XDECREF(v);
     return rc;
 }
 
-/* a fixed key: by index when the cache has it (id is the E_* index, name its text) */
-static int fset_obj(wx_env_keys *kc, PyObject *d, int id, PyObject *v)
+static int set_new(wx_env_keys *kc, PyObject *d, const char *key, PyObject *v)
 {
-    if (kc && kc->fixed[id])
-        return PyDict_SetItem(d, kc->fixed[id], v);
-    return set_obj(kc, d, wx_env_fixed_names[id], v);
-}
-
-static int fset_str(wx_env_keys *kc, PyObject *d, int id, const char *val)
-{
-    PyObject *v = value_str(kc ? &kc->fval[id] : NULL, val);
-    int rc = v ? fset_obj(kc, d, id, v) : -1;
+    int rc = v ? set_obj(kc, d, key, v) : -1;
     Py_XDECREF(v);
     return rc;
 }
 
-/* _PyDict_NewPresized is CPython's (exported, not in the limited API): an environ grown from empty
- * is resized four times */
-static PyObject *wx_new_dict(Py_ssize_t n)
+/* mod_wsgi 6's environ extras (docs/embedded-mode.md).  The str objects shared by every environ
+ * are immutable and made once per child, like wsgi.version; mod_wsgi.script_name/path_info are
+ * the SCRIPT_NAME/PATH_INFO objects set above, that is before any trusted proxy header rewrites
+ * them. */
+static int set_extras(wx_env_keys *kc, PyObject *env, request_rec *r, PyObject *script_name,
+                      PyObject *path_info, int have_handler_script)
 {
-#if PY_VERSION_HEX < 0x030D0000
-    return _PyDict_NewPresized(n);
-#else
-    (void)n;
-    return PyDict_New();
-#endif
+    apr_sockaddr_t *local = r->connection->local_addr;
+    char port[16];
+    if (!wx_thread_id)
+        wx_thread_id = (long)apr_atomic_inc32(&wx_thread_count) + 1;
+    apr_snprintf(port, sizeof(port), "%d", local ? (int)local->port : 0);
+    return set_obj(kc, env, "mod_wsgi.version", wx_mod_wsgi_version) < 0
+        || set_new(kc, env, "mod_wsgi.thread_id", PyLong_FromLong(wx_thread_id)) < 0
+        || set_obj(kc, env, "mod_wsgi.server_pid", wx_server_pid) < 0
+        || set_str(kc, env, "mod_wsgi.listener_host",
+                   local && local->hostname ? local->hostname : "") < 0
+        || set_str(kc, env, "mod_wsgi.listener_port", port) < 0
+        || set_obj(kc, env, "mod_wsgi.script_name", script_name) < 0
+        || set_obj(kc, env, "mod_wsgi.path_info", path_info) < 0
+        || (!have_handler_script && set_obj(kc, env, "mod_wsgi.handler_script", wx_empty) < 0)
+        || set_str(kc, env, "mod_wsgi.request_handler", r->handler ? r->handler : "") < 0
+        || set_new(kc, env, "mod_wsgi.request_start",
+                   PyFloat_FromDouble(apr_time_sec((double)r->request_time))) < 0
+        || set_obj(kc, env, "mod_wsgi.queue_start", wx_zero_time) < 0
+        || set_obj(kc, env, "mod_wsgi.daemon_start", wx_zero_time) < 0
+        || set_new(kc, env, "mod_wsgi.application_start",
+                   PyFloat_FromDouble(apr_time_sec((double)apr_time_now()))) < 0 ? -1 : 0;
 }
 
 PyObject *wx_build_environ(request_rec *r, const char *script_name_override,
@@ -179,35 +177,47 @@ PyObject *wx_build_environ(request_rec *r, const char *script_name_override,
                            const char *callable_object, int script_reloading,
                            int pass_authorization, int map_head)
 {
-    const apr_array_header_t *arr = apr_table_elts(r->subprocess_env);
-    PyObject *env = wx_new_dict(arr->nelts + WX_E_N + 8);
+    /* sized for the usual ~55 keys, so that filling it never resizes it (a resize was about 5% of
+     * a hello-world request) */
+    PyObject *env = _PyDict_NewPresized(64);
     wx_env_keys *kc = env_keys();
+    const request_rec *first = r;
+    const apr_array_header_t *arr;
     const apr_table_entry_t *e;
-    int i;
+    int i, have_handler_script = 0;
     const char *script_name;
+    PyObject *sn, *pi;
     if (!env)
         return NULL;
 
+    arr = apr_table_elts(r->subprocess_env);
     e = (const apr_table_entry_t *)arr->elts;
     for (i = 0; i < arr->nelts; i++) {
         if (!e[i].key || !e[i].val)
             continue;
         if (set_str(kc, env, e[i].key, e[i].val) < 0)
             goto fail;
+        if (e[i].key[0] == 'm' && !strcmp(e[i].key, "mod_wsgi.handler_script"))
+            have_handler_script = 1;
     }
     if (pass_authorization) {
         const char *auth = apr_table_get(r->headers_in, "Authorization");
-        if (auth && fset_str(kc, env, E_HTTP_AUTHORIZATION, auth) < 0)
+        if (auth && set_str(kc, env, "HTTP_AUTHORIZATION", auth) < 0)
             goto fail;
     }
 
     /* CGI variables (as ap_add_cgi_vars, without its PATH_TRANSLATED sub-request and, like
      * mod_wsgi 6, without GATEWAY_INTERFACE: a WSGI environ is not CGI) */
-    if (fset_str(kc, env, E_SERVER_PROTOCOL, r->protocol) < 0
-        || fset_str(kc, env, E_REQUEST_METHOD,
+    if (set_str(kc, env, "SERVER_PROTOCOL", r->protocol) < 0
+        || set_str(kc, env, "REQUEST_METHOD",
                    map_head && r->header_only ? "GET" : r->method) < 0
-        || fset_str(kc, env, E_QUERY_STRING, r->args ? r->args : "") < 0
-        || fset_str(kc, env, E_REQUEST_URI, r->unparsed_uri) < 0)
+        || set_str(kc, env, "QUERY_STRING", r->args ? r->args : "") < 0)
+        goto fail;
+    /* after an internal redirect (ErrorDocument) the URI the client asked for, as CGI and
+     * mod_wsgi give it: error pages show and log it */
+    while (first->prev)
+        first = first->prev;
+    if (set_str(kc, env, "REQUEST_URI", first->unparsed_uri) < 0)
         goto fail;
     if (script_name_override)
         script_name = script_name_override;
@@ -215,28 +225,37 @@ PyObject *wx_build_environ(request_rec *r, const char *script_name_override,
         script_name = apr_pstrndup(r->pool, r->uri, ap_find_path_info(r->uri, r->path_info));
     else
         script_name = r->uri;
-    if (fset_str(kc, env, E_SCRIPT_NAME, script_name) < 0
-        || fset_str(kc, env, E_PATH_INFO, r->path_info ? r->path_info : "") < 0)
+    sn = PyUnicode_DecodeLatin1(script_name, strlen(script_name), NULL);
+    pi = r->path_info ? PyUnicode_DecodeLatin1(r->path_info, strlen(r->path_info), NULL) : wx_empty;
+    if (pi == wx_empty)
+        Py_INCREF(pi);
+    if (!sn || !pi || set_obj(kc, env, "SCRIPT_NAME", sn) < 0
+        || set_obj(kc, env, "PATH_INFO", pi) < 0
+        || set_extras(kc, env, r, sn, pi, have_handler_script) < 0) {
+        Py_XDECREF(sn);
+        Py_XDECREF(pi);
         goto fail;
+    }
+    Py_DECREF(sn);
+    Py_DECREF(pi);
 
-    if (fset_obj(kc, env, E_WSGI_VERSION, wx_static_version) < 0
-        || fset_str(kc, env, E_URL_SCHEME, ap_http_scheme(r)) < 0
-        || fset_obj(kc, env, E_MULTITHREAD,
+    if (set_obj(kc, env, "wsgi.version", wx_static_version) < 0
+        || set_str(kc, env, "wsgi.url_scheme", ap_http_scheme(r)) < 0
+        || set_obj(kc, env, "wsgi.multithread",
                    wx_mpm_threaded != AP_MPMQ_NOT_SUPPORTED ? Py_True : Py_False) < 0
-        || fset_obj(kc, env, E_MULTIPROCESS, wx_mpm_max_daemons != 1 ? Py_True : Py_False) < 0
-        || fset_obj(kc, env, E_RUN_ONCE, Py_False) < 0
-        || fset_obj(kc, env, E_INPUT_TERMINATED, Py_True) < 0
-        || fset_str(kc, env, E_PROCESS_GROUP, process_group) < 0
-        || fset_str(kc, env, E_APPLICATION_GROUP, application_group) < 0
-        || fset_str(kc, env, E_CALLABLE_OBJECT, callable_object) < 0
-        || fset_str(kc, env, E_SCRIPT_RELOADING, script_reloading ? "1" : "0") < 0
-        || fset_str(kc, env, E_REQUEST_ID, r->log_id ? r->log_id : "") < 0
-        || fset_str(kc, env, E_REQUEST_START,
-                   apr_psprintf(r->pool, "%" APR_TIME_T_FMT, r->request_time)) < 0
-        || fset_obj(kc, env, E_APACHE_VERSION, wx_apache_version) < 0)
+        || set_obj(kc, env, "wsgi.multiprocess", wx_mpm_max_daemons != 1 ? Py_True : Py_False) < 0
+        || set_obj(kc, env, "wsgi.run_once", Py_False) < 0
+        || set_obj(kc, env, "wsgi.input_terminated", Py_True) < 0
+        || set_str(kc, env, "mod_wsgi.process_group", process_group) < 0
+        || set_str(kc, env, "mod_wsgi.application_group", application_group) < 0
+        || set_str(kc, env, "mod_wsgi.callable_object", callable_object) < 0
+        || set_str(kc, env, "mod_wsgi.script_reloading", script_reloading ? "1" : "0") < 0
+        || set_str(kc, env, "mod_wsgi.request_id", r->log_id ? r->log_id : "") < 0
+        || set_obj(kc, env, "apache.version", wx_apache_version) < 0)
         goto fail;
     return env;
 fail:
     Py_DECREF(env);
     return NULL;
 }
+
