@@ -117,7 +117,7 @@ def _flush(stream):
 def _flush_request_output(errors):
     # only what holds an unfinished line is called: three flush() calls that had nothing to do
     # were three Python frames on every request
-    if errors._buf:
+    if errors is not None and errors._buf:      # None: dispatch() has no wsgi.errors
         _flush(errors)
     for stream in (sys.stdout, sys.stderr):
         if type(stream) is not _LogStream or stream._local.buf:
