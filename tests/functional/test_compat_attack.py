@@ -4,6 +4,8 @@ metrics and events API called from threads and outside requests (and across a gr
 and proxy headers and response headers that try to get past the checks."""
 import http.client
 import json
+import os
+import signal
 import socket
 import time
 import urllib.error
@@ -198,3 +200,23 @@ def test_environ_kept_past_its_request(srv):
     assert info["uses"] and info["thread"]
     no_crash(srv)
     assert get(srv, "/app/x")[0] == 200
+
+
+@pytest.mark.parametrize("mpm", ["prefork", "event"])
+def test_process_stopping_subscriber_raising_base_exception(apache, mpm):
+    """A process_stopping subscriber that calls sys.exit() (or is interrupted) must not cost the
+    other shutdown callbacks and the atexit handlers their run."""
+    srv = apache("WSGIScriptAlias /s {root}/apps/attackcp/stopping.wsgi\n", mpm=mpm,
+                 processes=1, start=False)
+    marks = os.path.join(srv.root, "marks")
+    os.mkdir(marks)
+    os.chmod(marks, 0o1777)
+    srv.start()
+    code, body = get(srv, "/s")
+    assert code == 200
+    pid = int(body)
+    srv.proc.send_signal(signal.SIGWINCH)       # graceful stop: children exit normally
+    srv.proc.wait(30)
+    path = os.path.join(marks, "pid-%d" % pid)
+    events = open(path).read().splitlines() if os.path.exists(path) else []
+    assert sorted(events) == ["atexit", "shutdown"], srv.log()[-3000:]
