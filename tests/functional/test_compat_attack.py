@@ -153,6 +153,30 @@ def test_server_metrics_across_graceful_restart(srv):
     no_crash(srv)
 
 
+def test_active_requests_under_concurrency(srv):
+    """Two requests in flight: under event (one process) active_requests has both; under prefork
+    each process has only its own."""
+    import threading
+    t = threading.Thread(target=get, args=(srv, "/app/sleep"))
+    t.start()
+    time.sleep(0.5)
+    code, body = get(srv, "/app/active")
+    t.join()
+    info = json.loads(body)
+    assert info["active"] == (1 if srv.mpm == "prefork" else 2), info
+    assert "" not in info["ids"], info
+
+
+@pytest.mark.parametrize("xff,addr", [("1.2.3.4, ::ffff:10.0.0.9", "1.2.3.4"),
+                                      ("1.2.3.4, ::FFFF:10.0.0.9", "1.2.3.4"),
+                                      ("1.2.3.4, ::ffff:a00:9", "1.2.3.4"),
+                                      ("1.2.3.4, ::ffff:11.0.0.9", "::ffff:11.0.0.9"),
+                                      ("1.2.3.4,::ffff:10.0.0.9 , 10.1.1.1", "1.2.3.4")])
+def test_forwarded_for_with_ipv4_mapped_hops(srv, xff, addr):
+    code, body = get(srv, "/proxy/x", {"X-Forwarded-For": xff})
+    assert code == 200 and json.loads(body)["REMOTE_ADDR"] == addr
+
+
 @pytest.mark.parametrize("xff", ["::ffff:10.0.0.9", "::ffff:10.0.0.9%eth0", "[::ffff:10.0.0.9]",
                                  "::ffff:999.0.0.1", "1.2.3.4:80", "::ffff:0a00:0009",
                                  ", ,,,", "x" * 7000])

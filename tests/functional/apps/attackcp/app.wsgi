@@ -111,6 +111,12 @@ def application(environ, start_response):
         t.start()
         t.join()
         out["thread"] = _results.pop("kept")
+    elif path == "/sleep":
+        time.sleep(1.5)
+    elif path == "/active":
+        out["active"] = len(mod_wsgi.active_requests)
+        out["ids"] = sorted(mod_wsgi.active_requests)
+        out["pid"] = __import__("os").getpid()
     elif path == "/data":
         mod_wsgi.request_data()["x"] = 1
     body = json.dumps(out).encode()
