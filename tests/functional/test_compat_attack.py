@@ -244,3 +244,34 @@ def test_process_stopping_subscriber_raising_base_exception(apache, mpm):
     path = os.path.join(marks, "pid-%d" % pid)
     events = open(path).read().splitlines() if os.path.exists(path) else []
     assert sorted(events) == ["atexit", "shutdown"], srv.log()[-3000:]
+
+
+@pytest.mark.parametrize("mpm", ["prefork", "event"])
+def test_request_uri_of_a_directory_index(apache, mpm):
+    """A WSGI script reached as a DirectoryIndex (mod_dir's fast redirect): REQUEST_URI is what
+    the client asked for, query included, as CGI gives it."""
+    srv = apache("Alias /dir {root}/apps/attackcp\n"
+                 "<Directory {root}/apps/attackcp>\n"
+                 "    Options +ExecCGI\n"
+                 "    AddHandler wsgi-script .wsgi\n"
+                 "    DirectoryIndex plain.wsgi\n"
+                 "</Directory>\n", mpm=mpm)
+    code, body = get(srv, "/dir/?q=1")
+    assert code == 200
+    assert json.loads(body)["REQUEST_URI"] == "/dir/?q=1"
+
+
+@pytest.mark.parametrize("mpm", ["prefork", "event"])
+def test_request_uri_in_an_ssi_include(apache, mpm):
+    """A WSGI app included by mod_include (a subrequest): REQUEST_URI is the page the client
+    asked for, as CGI and mod_wsgi give it (their ap_add_cgi_vars reads the request line)."""
+    srv = apache("WSGIScriptAlias /err {root}/apps/attackcp/plain.wsgi\n"
+                 "Alias /pages {root}/apps/attackcp\n"
+                 "<Directory {root}/apps/attackcp>\n"
+                 "    Options +Includes\n"
+                 "    AddOutputFilter INCLUDES .shtml\n"
+                 "</Directory>\n", mpm=mpm, modules=("include",))
+    code, body = get(srv, "/pages/page.shtml?a=1")
+    assert code == 200
+    inner = json.loads(body.split(b"before ", 1)[1].rsplit(b" after", 1)[0])
+    assert inner["REQUEST_URI"] == "/pages/page.shtml?a=1"
