@@ -261,8 +261,9 @@ def test_request_uri_of_a_directory_index(apache, mpm):
     assert json.loads(body)["REQUEST_URI"] == "/dir/?q=1"
 
 
+@pytest.mark.parametrize("module", ["mod_wsgi_ext", "mod_wsgi"])     # mod_wsgi: the reference
 @pytest.mark.parametrize("mpm", ["prefork", "event"])
-def test_request_uri_in_an_ssi_include(apache, mpm):
+def test_request_uri_in_an_ssi_include(apache, mpm, module):
     """A WSGI app included by mod_include (a subrequest): REQUEST_URI is the page the client
     asked for, as CGI and mod_wsgi give it (their ap_add_cgi_vars reads the request line)."""
     srv = apache("WSGIScriptAlias /err {root}/apps/attackcp/plain.wsgi\n"
@@ -270,7 +271,7 @@ def test_request_uri_in_an_ssi_include(apache, mpm):
                  "<Directory {root}/apps/attackcp>\n"
                  "    Options +Includes\n"
                  "    AddOutputFilter INCLUDES .shtml\n"
-                 "</Directory>\n", mpm=mpm, modules=("include",))
+                 "</Directory>\n", mpm=mpm, modules=("include",), module=module)
     code, body = get(srv, "/pages/page.shtml?a=1")
     assert code == 200
     inner = json.loads(body.split(b"before ", 1)[1].rsplit(b" after", 1)[0])
