@@ -146,19 +146,6 @@ static const char *header_key(apr_pool_t *p, const char *name)
     return key;
 }
 
-/* the request line's URI, as the client sent it */
-static const char *original_uri(request_rec *r)
-{
-    const char *start = r->the_request, *end;
-    if (!start)
-        return "";
-    while (*start && !apr_isspace(*start)) start++;
-    while (apr_isspace(*start)) start++;
-    for (end = start; *end && !apr_isspace(*end); end++)
-        ;
-    return apr_pstrmemdup(r->pool, start, end - start);
-}
-
 /* _PyDict_NewPresized is CPython's (exported, not in the limited API): fall back to PyDict_New
  * where it is not there */
 static PyObject *new_dict(Py_ssize_t n)
@@ -237,7 +224,7 @@ static PyObject *auth_environ(request_rec *r, const char *group, const char *rem
         || put(env, SERVER_PROTOCOL, r->protocol) < 0
         || put(env, REQUEST_METHOD, r->method) < 0
         || put(env, QUERY_STRING, r->args ? r->args : "") < 0
-        || put(env, REQUEST_URI, original_uri(r)) < 0)
+        || put(env, REQUEST_URI, wx_original_uri(r)) < 0)
         goto fail;
     if (!strcmp(r->protocol, "INCLUDED") || !r->path_info || !*r->path_info) {
         val = r->uri;

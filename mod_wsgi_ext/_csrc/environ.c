@@ -142,6 +142,33 @@ static int set_new(wx_env_keys *kc, PyObject *d, const char *key, PyObject *v)
     return rc;
 }
 
+/* The URI in r's request line (r->the_request, which internal redirects and subrequests keep
+ * from the request the client sent): its start, and its length in *len. */
+static const char *request_line_uri(request_rec *r, apr_size_t *len)
+{
+    const char *start = r->the_request, *end;
+    if (!start) {
+        *len = 0;
+        return "";
+    }
+    while (*start && !apr_isspace(*start))
+        start++;
+    while (apr_isspace(*start))
+        start++;
+    for (end = start; *end && !apr_isspace(*end); end++)
+        ;
+    *len = end - start;
+    return start;
+}
+
+/* REQUEST_URI as CGI gives it (for auth.c's environ): a copy in r->pool */
+const char *wx_original_uri(request_rec *r)
+{
+    apr_size_t len;
+    const char *start = request_line_uri(r, &len);
+    return apr_pstrmemdup(r->pool, start, len);
+}
+
 /* mod_wsgi 6's environ extras (docs/embedded-mode.md).  The str objects shared by every environ
  * are immutable and made once per child, like wsgi.version; mod_wsgi.script_name/path_info are
  * the SCRIPT_NAME/PATH_INFO objects set above, that is before any trusted proxy header rewrites
@@ -181,7 +208,6 @@ PyObject *wx_build_environ(request_rec *r, const char *script_name_override,
      * a hello-world request) */
     PyObject *env = _PyDict_NewPresized(64);
     wx_env_keys *kc = env_keys();
-    const request_rec *first = r;
     const apr_array_header_t *arr;
     const apr_table_entry_t *e;
     int i, have_handler_script = 0;
@@ -213,12 +239,15 @@ PyObject *wx_build_environ(request_rec *r, const char *script_name_override,
                    map_head && r->header_only ? "GET" : r->method) < 0
         || set_str(kc, env, "QUERY_STRING", r->args ? r->args : "") < 0)
         goto fail;
-    /* after an internal redirect (ErrorDocument) the URI the client asked for, as CGI and
-     * mod_wsgi give it: error pages show and log it */
-    while (first->prev)
-        first = first->prev;
-    if (set_str(kc, env, "REQUEST_URI", first->unparsed_uri) < 0)
-        goto fail;
+    /* the URI of the request line, as CGI and mod_wsgi give it: after an internal redirect
+     * (ErrorDocument, whose pages show and log it), a fast one (DirectoryIndex) and in a
+     * subrequest (mod_include), all of which keep the request line */
+    {
+        apr_size_t len;
+        const char *uri = request_line_uri(r, &len);
+        if (set_new(kc, env, "REQUEST_URI", PyUnicode_DecodeLatin1(uri, len, NULL)) < 0)
+            goto fail;
+    }
     if (script_name_override)
         script_name = script_name_override;
     else if (r->path_info && *r->path_info)

@@ -183,8 +183,10 @@ def preload(script, is_alias):
 
 
 def shutdown():
-    events.process_stopping("")
-    lifecycle.run_shutdown()
+    try:
+        events.process_stopping("")
+    finally:
+        lifecycle.run_shutdown()
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
