@@ -98,21 +98,15 @@ class Server:
             elif group == "DAEMON":
                 # daemon mode, the same for mod_wsgi and mod_wsgi_ext (pitfall 23: mod_wsgi needs
                 # WSGISocketPrefix in a private server root, set below)
-                conf = ("WSGIDaemonProcess hello processes=%d threads=%d
-"
+                conf = ("WSGIDaemonProcess hello processes=%d threads=%d\n"
                         "WSGIScriptAlias /hello {root}/hello.wsgi process-group=hello "
-                        "application-group=%%{GLOBAL}
-" % (DAEMON_PROCESSES, DAEMON_THREADS))
+                        "application-group=%%{GLOBAL}\n" % (DAEMON_PROCESSES, DAEMON_THREADS))
             else:
-                conf = "WSGIScriptAlias /hello {root}/hello.wsgi
-WSGIApplicationGroup {group}
-"
+                conf = "WSGIScriptAlias /hello {root}/hello.wsgi\nWSGIApplicationGroup {group}\n"
         self.path = path
         app = conf.replace("{root}", self.root).replace("{group}", group or "%{GLOBAL}")
         if kind in ("mod_wsgi", "ours"):
-            app = "%s
-WSGISocketPrefix %s/wsgi
-%s" % (load_lines, self.root, app)
+            app = "%s\nWSGISocketPrefix %s/wsgi\n%s" % (load_lines, self.root, app)
         self.conf = os.path.join(self.root, "httpd.conf")
         with open(self.conf, "w") as f:
             f.write(self._config(app + extra.replace("{root}", self.root)))
