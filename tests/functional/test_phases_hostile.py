@@ -27,6 +27,10 @@ WSGIScriptAlias /basic {root}/apps/phases/hostile_app.wsgi
   AuthBasicProvider wsgi
   Require valid-user
 </Location>
+WSGIScriptAlias /reload {root}/apps/phases/hostile_app.wsgi
+<Location /reload>
+  WSGIPhaseScript {root}/reload_phases.py
+</Location>
 Alias /s {root}/apps/phases
 <Location /s>
   Require all granted
@@ -224,3 +228,81 @@ def test_hostile_basic_credentials(srv, creds):
     r = basic(srv, base64.b64encode(b"ann:secret").decode())
     assert r.status_code == 200 and r.json()["user"] == "ann"
 
+
+
+RELOAD_SCRIPT = """from wsgi_phases import Phases, OK
+import sys, importlib, json
+phases = Phases()
+for _ in range(%(imports)d):
+    importlib.reload(json)
+
+
+@phases.access
+def access(request):
+    request.notes["version"] = "%(version)s"
+    return OK
+
+
+@phases.fixup
+def fixup(request):
+    request.notes["fixup"] = "%(version)s"
+    return OK
+"""
+
+
+def write_reload(srv, version, broken=False):
+    path = os.path.join(srv.root, "reload_phases.py")
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        f.write(RELOAD_SCRIPT % {"version": version, "imports": 3}
+                + ("\ndef oops(:\n" if broken else ""))
+    os.chmod(tmp, 0o644)
+    os.replace(tmp, path)
+    t = time.time() + int(version)
+    os.utime(path, (t, t))         # a new mtime whatever the file system's clock granularity
+
+
+def test_reload_race_under_load(srv):
+    """The phase script is replaced (sometimes with a broken version) again and again while 8
+    clients hammer it: each request sees one whole version (its access and fixup handlers of
+    the same file) or a 500 from a broken one; the child never dies and, once the file stays
+    put, the last version serves."""
+    write_reload(srv, "0")
+    assert requests.get(srv.url("/reload"), timeout=30).status_code == 200
+    stop = time.time() + 6
+    seen, bad = [], []
+
+    def client():
+        # a new connection each time: with every worker busy, the event MPM closes idle
+        # kept-alive connections, which a client reusing one would see as a dropped request
+        while time.time() < stop:
+            try:
+                r = requests.get(srv.url("/reload"), timeout=30, headers={"Connection": "close"})
+            except requests.ConnectionError as e:
+                bad.append(repr(e))
+                continue
+            if r.status_code == 200:
+                seen.append(r.json()["notes"]["version"])
+            elif r.status_code != 500:
+                bad.append(r.status_code)
+    threads = [threading.Thread(target=client) for _ in range(8)]
+    for t in threads:
+        t.start()
+    version = 1
+    while time.time() < stop - 1:
+        write_reload(srv, str(version), broken=version % 3 == 0)
+        version += 1
+        time.sleep(0.15)
+    for t in threads:
+        t.join()
+    if bad:
+        with open("/tmp/attackph-reload.log", "w") as f:
+            f.write(srv.log())
+    assert not bad, bad
+    assert len(set(seen)) > 2
+    write_reload(srv, "77")
+    time.sleep(1.2)
+    r = requests.get(srv.url("/reload"), timeout=30)
+    assert r.status_code == 200 and r.json()["notes"]["version"] == "77"
+    assert "exit signal" not in srv.log()
+    assert "Segmentation" not in srv.log()
