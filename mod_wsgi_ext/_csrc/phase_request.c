@@ -93,9 +93,13 @@ static PyObject *preq_get(PyObject *self, void *closure)
     case F_IS_HTTPS:     return PyBool_FromLong(ap_ssl_conn_is_ssl(r->connection));
     case F_CLIENT_IP:    return wx_latin1_or_none(r->connection->client_ip);
     case F_USERAGENT_IP: return wx_latin1_or_none(r->useragent_ip);
-    case F_REMOTE_HOST:
-        return wx_latin1_or_none(ap_get_remote_host(r->connection, r->per_dir_config, REMOTE_HOST,
-                                               NULL));
+    case F_REMOTE_HOST: {
+        const char *host;       /* a DNS look-up with HostnameLookups On: without the GIL */
+        Py_BEGIN_ALLOW_THREADS
+        host = ap_get_remote_host(r->connection, r->per_dir_config, REMOTE_HOST, NULL);
+        Py_END_ALLOW_THREADS
+        return wx_latin1_or_none(host);
+    }
     case F_FILENAME:     return wx_latin1_or_none(r->filename);
     case F_PATH_INFO:    return wx_latin1_or_none(r->path_info);
     case F_HANDLER:      return wx_latin1_or_none(r->handler);
@@ -270,7 +274,11 @@ static PyObject *preq_respond(PyObject *self, PyObject *args)
         PyBuffer_Release(&body);
         return NULL;
     }
+    /* reading (and dropping) the body waits on the client: never with the GIL held, or one
+     * slow client stops every Python thread of the child */
+    Py_BEGIN_ALLOW_THREADS
     ap_discard_request_body(r);
+    Py_END_ALLOW_THREADS
     r->status = status;
     r->status_line = NULL;
     ap_set_content_type(r, ct);

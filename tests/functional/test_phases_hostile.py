@@ -306,3 +306,23 @@ def test_reload_race_under_load(srv):
     assert r.status_code == 200 and r.json()["notes"]["version"] == "77"
     assert "exit signal" not in srv.log()
     assert "Segmentation" not in srv.log()
+
+
+@pytest.mark.parametrize("phase", ["access", "fixup"])
+def test_slow_request_body_does_not_hold_python(srv, phase):
+    """A Deny with a body discards the request body before answering.  A client that sends a
+    long body slowly must not stop every other request of the child from running Python
+    (reading the body with the GIL held would): another client is served while it stalls."""
+    slow = socket.create_connection(("127.0.0.1", srv.port))
+    try:
+        slow.sendall(b"POST /h HTTP/1.1\r\nHost: localhost\r\nX-Attack: deny-body\r\n"
+                     b"X-Phase: " + phase.encode() + b"\r\nContent-Type: text/plain\r\n"
+                     b"Content-Length: 100000\r\n\r\n" + b"x" * 10)
+        time.sleep(0.5)                 # its handler runs and starts discarding the body
+        r = requests.get(srv.url("/h"), timeout=12)   # Apache's Timeout is 20 s
+        assert r.status_code == 200
+        slow.settimeout(0.2)
+        with pytest.raises(socket.timeout):
+            slow.recv(100)              # still stalled: the other request did not wait for it
+    finally:
+        slow.close()

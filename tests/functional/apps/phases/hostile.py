@@ -142,6 +142,8 @@ def attack(request, name):
         raise Deny(403, body=b"a\x00b", content_type="application/octet-stream")
     if name == "deny-huge-body":
         raise Deny(403, body=b"z" * (8 << 20))
+    if name == "deny-body":
+        raise Deny(403, body="no entry\n")
     if name == "ssl-var":
         request.notes["ssl"] = repr(request.ssl_var("SSL_PROTOCOL"))
         return OK
