@@ -31,6 +31,12 @@ WSGIScriptAlias /reload {root}/apps/phases/hostile_app.wsgi
 <Location /reload>
   WSGIPhaseScript {root}/reload_phases.py
 </Location>
+WSGIScriptAlias /errdoc {root}/apps/phases/hostile_app.wsgi
+<Location /errdoc>
+  WSGIPhaseScript {root}/apps/phases/hostile.py
+  ErrorDocument 403 /h
+  ErrorDocument 500 /errdoc/again
+</Location>
 Alias /s {root}/apps/phases
 <Location /s>
   Require all granted
@@ -138,8 +144,11 @@ def test_bad_writes_and_base_exceptions_are_500(srv, phase, attack):
 def test_kept_objects_raise_after_their_request(srv):
     """The request, a table and an iterator over a table kept in a global raise RuntimeError in
     the next request (or StopIteration for a started iterator); a thread gets RuntimeError."""
-    assert hit(srv, "keep").status_code == 200
-    got = hit(srv, "use-kept").json()["notes"]["kept"].split(",")
+    with requests.Session() as s:       # one connection: one prefork child
+        h = {"X-Phase": "access"}
+        assert s.get(srv.url("/h"), headers=dict(h, **{"X-Attack": "keep"})).status_code == 200
+        got = s.get(srv.url("/h"), headers=dict(h, **{"X-Attack": "use-kept"})).json()
+    got = got["notes"]["kept"].split(",")
     assert got[0] == got[1] == "RuntimeError" and got[2] in ("RuntimeError", "StopIteration")
     assert got[3:] == ["RuntimeError"] * 4
     assert hit(srv, "thread").json()["notes"]["thread"] == "RuntimeError"
@@ -326,3 +335,16 @@ def test_slow_request_body_does_not_hold_python(srv, phase):
             slow.recv(100)              # still stalled: the other request did not wait for it
     finally:
         slow.close()
+
+
+@pytest.mark.parametrize("attack", ["deny-status", "huge-int", "user-crlf", "keep"])
+def test_error_document_into_a_phase_scope(srv, attack):
+    """An ErrorDocument that redirects internally into a phase scope (a second request_rec on
+    the same pool, a second request object) or into the same scope again (Apache skips the
+    access hook there: same per-directory config): the WSGI page answers (with 200, as the
+    application says), and a kept object of the first request is unusable in the next one."""
+    r = requests.get(srv.url("/errdoc"), headers={"X-Attack": attack}, timeout=30)
+    assert r.status_code == 200 and "notes" in r.json()
+    got = hit(srv, "use-kept").json()["notes"]["kept"]
+    assert got == "nothing kept" or set(got.split(",")) <= {"RuntimeError", "StopIteration"}
+    alive(srv)

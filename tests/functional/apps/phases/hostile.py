@@ -81,6 +81,9 @@ def attack(request, name):
         KEPT["iter"] = iter(request.headers_in.items())
         return OK
     if name == "use-kept":
+        if "req" not in KEPT:           # (prefork: another child kept it)
+            request.notes["kept"] = "nothing kept"
+            return OK
         errors = []
         for use in (lambda: KEPT["req"].uri, lambda: KEPT["table"]["Host"],
                     lambda: next(KEPT["iter"]), lambda: KEPT["req"]._respond(200, "text/plain", b"x"),
@@ -142,6 +145,8 @@ def attack(request, name):
         raise Deny(403, body=b"a\x00b", content_type="application/octet-stream")
     if name == "deny-huge-body":
         raise Deny(403, body=b"z" * (8 << 20))
+    if name == "deny-status":
+        return 403 if request.uri != "/h" else OK
     if name == "deny-body":
         raise Deny(403, body="no entry\n")
     if name == "ssl-var":
