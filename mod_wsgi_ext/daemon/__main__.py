@@ -10,6 +10,23 @@ visible in /proc).  Exit status 2: could not boot (bad options, no secret on the
 import os
 import sys
 
+
+def _not_dumpable():
+    """Make this process non-dumpable (prctl PR_SET_DUMPABLE 0) before it reads the secret.
+
+    exec() makes a process of an ordinary user dumpable: any other process of that user (a CGI
+    script, a shell as www-data) could then read its memory through /proc/PID/mem, find the
+    secret and talk to the daemons as if it were an Apache child.  Non-dumpable, its /proc files
+    belong to root.  First thing, before the imports: the secret pipe is open from the start."""
+    try:
+        import ctypes
+        return ctypes.CDLL(None, use_errno=True).prctl(4, 0, 0, 0, 0) == 0
+    except Exception:
+        return False
+
+
+_DUMPABLE_OFF = _not_dumpable()
+
 if not __package__:
     import importlib.util
     _here = os.path.dirname(os.path.abspath(__file__))
@@ -139,6 +156,9 @@ def main(argv=None):
         os.umask(o.umask)
     faulthandler.enable(file=sys.__stderr__, all_threads=True)
     daemon = server.Daemon(o, listener, secret)
+    if not _DUMPABLE_OFF:
+        daemon.log(server.APLOG_WARNING, "cannot make the process non-dumpable (prctl): other "
+                   "processes of its user may read the secret from its memory")
     set_display_name(o.display_name or "wsgi:" + o.group)
     setup_python(o, daemon)
     server.install_signals(daemon)
