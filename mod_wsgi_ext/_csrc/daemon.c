@@ -83,6 +83,7 @@ static const char *make_socket(apr_pool_t *p, server_rec *s, wx_daemon_rt *rt)
         return apr_psprintf(p, "listen on %s: %s", rt->path, strerror(errno));
     }
     rt->fd = fd;
+    rt->sock_uid = geteuid();     /* the children check it on every connection */
     return NULL;
 }
 

@@ -45,6 +45,7 @@ struct wx_daemon_rt {
     int processes, threads, backlog;
     int fd;                          /* the listening socket (parent) */
     const char *path;
+    uid_t sock_uid;                  /* who listens on it: the parent's euid */
     uid_t uid;
     gid_t gid;
     gid_t groups[64];

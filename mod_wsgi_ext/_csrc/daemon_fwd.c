@@ -88,6 +88,20 @@ static int dconnect(wx_daemon_rt *rt, const char **err, apr_pool_t *p)
         if (fd < 0)
             break;
         if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+            /* the listener must be the one the parent made: someone who can write in the
+             * socket's directory (or the children's user, who owns the file) could have put
+             * their own socket there, to be handed the secret and the requests */
+            struct ucred cr;
+            socklen_t len = sizeof(cr);
+            if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) < 0 || cr.uid != rt->sock_uid) {
+                *err = apr_psprintf(p, "the socket %s is not this Apache's: it is listened on by "
+                                    "uid %ld (pid %ld), not uid %ld; check who can write in its "
+                                    "directory (WSGISocketPrefix)", rt->path,
+                                    (long)(len == sizeof(cr) ? cr.uid : -1),
+                                    (long)(len == sizeof(cr) ? cr.pid : -1), (long)rt->sock_uid);
+                close(fd);
+                return -1;
+            }
             tv.tv_sec = apr_time_sec(rt->socket_timeout);
             tv.tv_usec = apr_time_usec(rt->socket_timeout);
             setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));

@@ -143,3 +143,72 @@ def test_headers_that_would_corrupt_the_frames_are_a_500(srv, path):
     head, _ = raw(srv, "/h/" + path)
     assert head.startswith("HTTP/1.1 500 "), head
     assert "evil" not in head.lower()
+
+
+# Run as another user who can write in the WSGISocketPrefix directory (a shared directory, or
+# /tmp for the children's own user, who owns the socket file there): move the daemon's socket
+# aside, listen in its place, record what an Apache child sends and answer in the daemon's name.
+IMPOSTOR = r'''
+import os, socket, struct, sys
+path = sys.argv[1]
+os.rename(path, path + ".moved")
+s = socket.socket(socket.AF_UNIX)
+s.bind(path)
+os.chmod(path, 0o777)
+s.listen(5)
+s.settimeout(30)
+print("ready", flush=True)
+c, _ = s.accept()
+c.settimeout(5)
+got = b""
+try:
+    while len(got) < 36:
+        d = c.recv(36 - len(got))
+        if not d:
+            break
+        got += d
+except OSError:
+    pass
+if len(got) == 36:
+    body = b"forged by an impostor"
+    head = b"200 OK\0Content-Length\0" + str(len(body)).encode() + b"\0"
+    def frame(t, p):
+        return t + struct.pack(">I", len(p)) + p
+    try:
+        c.recv(1 << 20)
+        c.sendall(frame(b"P", struct.pack(">I", os.getpid())) + frame(b"S", head)
+                  + frame(b"D", body) + frame(b"Z", struct.pack(">II", 0, 0)))
+    except OSError:
+        pass
+print("received", got[:4], len(got), flush=True)
+'''
+
+
+@pytest.mark.parametrize("mpm", ["prefork", "event"])
+def test_a_socket_put_in_the_daemons_place_gets_nothing_from_the_children(apache, mpm):
+    if os.geteuid() != 0:
+        pytest.skip("needs root to act as another user")
+    import pwd
+    srv = apache("WSGISocketPrefix {root}/shared/wsgi\nWSGIDaemonProcess h threads=2 "
+                 "connect-timeout=3\nWSGIScriptAlias /h {root}/apps/daemon/hostile.wsgi "
+                 "process-group=h\n", mpm=mpm, start=False)
+    shared = os.path.join(srv.root, "shared")
+    os.mkdir(shared)
+    nobody = pwd.getpwnam("nobody")
+    os.chown(shared, nobody.pw_uid, nobody.pw_gid)
+    srv.start()
+    path = os.path.join(shared, [f for f in os.listdir(shared) if f.endswith(".sock")][0])
+    imp = subprocess.Popen(["/usr/bin/python3", "-c", IMPOSTOR, path], user="nobody",
+                           group="nogroup", extra_groups=[], stdout=subprocess.PIPE, text=True)
+    try:
+        assert imp.stdout.readline().strip() == "ready"
+        head, body = raw(srv, "/h/whoami", timeout=30)
+        out = imp.communicate(timeout=40)[0]
+    finally:
+        if imp.poll() is None:
+            imp.kill()
+            imp.wait()
+    assert b"impostor" not in body, "the child took an impostor's answer: %s" % head
+    assert "received b'WXD" not in out, "the child sent the secret to an impostor: " + out
+    assert head.startswith("HTTP/1.1 503 "), head
+    assert srv.wait_log("is not this Apache's")
