@@ -21,7 +21,7 @@
 static void wx_daemon_child_init(apr_pool_t *p, server_rec *s)
 {
     apr_array_header_t *list = wx_daemon_list(s->process->pconf);
-    int i, threads = 1;
+    int i, j, threads = 1;
     ap_mpm_query(AP_MPMQ_MAX_THREADS, &threads);
     for (i = 0; i < list->nelts; i++) {
         wx_daemon_rt *rt = (((wx_daemon **)list->elts)[i])->rt;
@@ -31,6 +31,11 @@ static void wx_daemon_child_init(apr_pool_t *p, server_rec *s)
             close(rt->fd);   /* the children only connect */
             rt->fd = -1;
         }
+        for (j = 0; j < rt->processes; j++)
+            if (rt->procs[j].ready_fd >= 0) {   /* the parent's, for its supervision */
+                close(rt->procs[j].ready_fd);
+                rt->procs[j].ready_fd = -1;
+            }
         rt->cap = threads > 0 ? threads : 1;
         rt->idle = apr_pcalloc(p, sizeof(wx_pconn) * rt->cap);
         apr_thread_mutex_create(&rt->mu, APR_THREAD_MUTEX_DEFAULT, p);
@@ -579,7 +584,7 @@ int wx_daemon_forward(request_rec *r, const char *group, const char *script,
     hd.buf[3] = (hd.len - 5) >> 8;
     hd.buf[4] = (hd.len - 5);
     memcpy(pre, "WXD\1", 4);
-    memcpy(pre + 4, wx_secret, WX_SECRET_LEN);
+    memcpy(pre + 4, rt->secret, WX_SECRET_LEN);
 
     memset(&x, 0, sizeof(x));
     x.r = r;

@@ -59,6 +59,7 @@ def parse(argv):
     add("--index", type=int, default=0)
     add("--listen-fd", type=int, required=True)
     add("--secret-fd", type=int, required=True)
+    add("--ready-fd", type=int, default=-1)
     add("--peer-uid", type=int, default=-1)
     add("--processes", type=int, default=1)
     add("--threads", type=int, default=15)
@@ -168,6 +169,12 @@ def main(argv=None):
     if o.startup_timeout:
         faulthandler.cancel_dump_traceback_later()
     daemon.log(server.APLOG_INFO, "process %d started (threads=%d)" % (o.index, o.threads))
+    if o.ready_fd >= 0:     # the parent backs off only for a process that never got this far
+        try:
+            os.write(o.ready_fd, b"1")
+            os.close(o.ready_fd)
+        except OSError:
+            pass
     daemon.run()
     return 0
 

