@@ -11,22 +11,6 @@ import os
 import sys
 
 
-def _not_dumpable():
-    """Make this process non-dumpable (prctl PR_SET_DUMPABLE 0) before it reads the secret.
-
-    exec() makes a process of an ordinary user dumpable: any other process of that user (a CGI
-    script, a shell as www-data) could then read its memory through /proc/PID/mem, find the
-    secret and talk to the daemons as if it were an Apache child.  Non-dumpable, its /proc files
-    belong to root.  First thing, before the imports: the secret pipe is open from the start."""
-    try:
-        import ctypes
-        return ctypes.CDLL(None, use_errno=True).prctl(4, 0, 0, 0, 0) == 0
-    except Exception:
-        return False
-
-
-_DUMPABLE_OFF = _not_dumpable()
-
 if not __package__:
     import importlib.util
     _here = os.path.dirname(os.path.abspath(__file__))
@@ -85,16 +69,23 @@ def parse(argv):
 
 
 def read_secret(fd):
-    data = b""
-    while len(data) < P.SECRET_LEN:
-        chunk = os.read(fd, P.SECRET_LEN - len(data))
-        if not chunk:
-            break
-        data += chunk
-    os.close(fd)
-    if len(data) != P.SECRET_LEN:
-        raise SystemExit(EXIT_BOOT)
-    return data
+    """The digest of the secret on the pipe (protocol.secret_digest).  The secret itself is read
+    into one buffer, zeroed at once: the process keeps only the digest, so whoever reads its
+    memory (a process of its user, through /proc/PID/mem) cannot talk to the daemons with it."""
+    buf = bytearray(P.SECRET_LEN)
+    got = 0
+    try:
+        while got < P.SECRET_LEN:
+            n = os.readv(fd, [memoryview(buf)[got:]])
+            if not n:
+                break
+            got += n
+        os.close(fd)
+        if got != P.SECRET_LEN:
+            raise SystemExit(EXIT_BOOT)
+        return P.secret_digest(buf)
+    finally:
+        buf[:] = bytes(P.SECRET_LEN)
 
 
 def set_display_name(name):
@@ -157,9 +148,6 @@ def main(argv=None):
         os.umask(o.umask)
     faulthandler.enable(file=sys.__stderr__, all_threads=True)
     daemon = server.Daemon(o, listener, secret)
-    if not _DUMPABLE_OFF:
-        daemon.log(server.APLOG_WARNING, "cannot make the process non-dumpable (prctl): other "
-                   "processes of its user may read the secret from its memory")
     set_display_name(o.display_name or "wsgi:" + o.group)
     setup_python(o, daemon)
     server.install_signals(daemon)
