@@ -442,6 +442,19 @@ static const char *setup_group(apr_pool_t *p, server_rec *s, wx_daemon *d)
     PUSH("--peer-uid"); PUSH(apr_itoa(p, (int)(geteuid() == 0 ? ap_unixd_config.user_id
                                                               : geteuid())));
     PUSH("--log-level"); PUSH(apr_itoa(p, s->log.level));
+    PUSH("--server-version"); PUSH(ap_get_server_banner());
+    {   /* for the apache module the daemon's applications import, as mod_wsgi gives it */
+        int threaded = 0, daemons = 0, threads = 0;
+        ap_mpm_query(AP_MPMQ_IS_THREADED, &threaded);
+        ap_mpm_query(AP_MPMQ_MAX_DAEMONS, &daemons);
+        ap_mpm_query(AP_MPMQ_MAX_THREADS, &threads);
+        PUSH("--apache-description"); PUSH(ap_get_server_description());
+        PUSH("--apache-built"); PUSH(ap_get_server_built());
+        PUSH("--apache-mpm"); PUSH(ap_show_mpm());
+        PUSH("--apache-processes"); PUSH(apr_itoa(p, daemons));
+        PUSH("--apache-threads");
+        PUSH(apr_itoa(p, threaded != AP_MPMQ_NOT_SUPPORTED && threads > 0 ? threads : 1));
+    }
     PUSH("--socket-timeout"); PUSH(apr_itoa(p, (int)apr_time_sec(rt->socket_timeout)));
     if ((v = opt(d, "umask"))) {
         PUSH("--umask");

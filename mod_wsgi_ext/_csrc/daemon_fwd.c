@@ -552,6 +552,13 @@ int wx_daemon_forward(request_rec *r, const char *group, const char *script,
     head_add(&hd, "mod_wsgi.callable_object", callable);
     head_add(&hd, "mod_wsgi.script_reloading", reloading ? "1" : "0");
     head_add(&hd, "mod_wsgi.request_id", r->log_id ? r->log_id : "");
+    {
+        apr_sockaddr_t *local = r->connection->local_addr;
+        head_add(&hd, "mod_wsgi.listener_host", local && local->hostname ? local->hostname : "");
+        head_add(&hd, "mod_wsgi.listener_port",
+                 apr_psprintf(r->pool, "%d", local ? (int)local->port : 0));
+        head_add(&hd, "mod_wsgi.request_handler", r->handler ? r->handler : "");
+    }
     head_add(&hd, "mod_wsgi.request_start", apr_psprintf(r->pool, "%" APR_TIME_T_FMT,
                                                           r->request_time));
     head_add(&hd, "apache.version", apr_psprintf(r->pool, "%d.%d.%d",

@@ -398,7 +398,18 @@ static int wx_handler(request_rec *r)
     agroup_spec = m && m->application_group ? m->application_group
                   : dc->sv[WX_DS_APPLICATION_GROUP];
     agroup = wx_resolve_app_group(r, agroup_spec, script_name);
-
+    if (dc->mv[WX_DS_DISPATCH_SCRIPT]) {
+        const char *chosen[3];
+        if (wx_dispatch(r, dc->mv[WX_DS_DISPATCH_SCRIPT], script_name, reloading, map_head,
+                        chosen) != OK)
+            return HTTP_INTERNAL_SERVER_ERROR;
+        if (chosen[0])
+            pgroup = resolve_process_group(r, chosen[0]);
+        if (chosen[1])
+            agroup = wx_resolve_app_group(r, chosen[1], script_name);
+        if (chosen[2] && !handler_script)
+            callable = resolve_callable(r, chosen[2]);
+    }
     if (*pgroup)    /* daemon mode: daemon_fwd.c */
         return wx_daemon_forward(r, pgroup, script, script_name, agroup, callable, reloading,
                                  pass_auth, map_head, dc->iv[WX_DS_ERROR_OVERRIDE] == 1,
@@ -406,6 +417,16 @@ static int wx_handler(request_rec *r)
                                  !handler_script && r->finfo.filetype == APR_REG
                                  && (r->finfo.valid & APR_FINFO_MTIME)
                                  ? (long long)r->finfo.mtime : -1);
+
+    {
+        const wx_server_config *msc = ap_get_module_config(ap_server_conf->module_config,
+                                                           &wsgi_ext_module);
+        if (msc->iv[WX_SS_VERBOSE_DEBUGGING] == 1)      /* WSGIVerboseDebugging On */
+            ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "mod_wsgi_ext: %s runs in the %s%s%s in "
+                          "embedded mode, callable '%s'", script,
+                          *agroup ? "sub-interpreter '" : "main interpreter", agroup,
+                          *agroup ? "'" : "", callable);
+    }
 
     ip = wx_enter(agroup, &st, r->pool, &err);
     if (!ip)

@@ -31,6 +31,8 @@ import types  # noqa: E402
 
 from mod_wsgi_ext.daemon import protocol as P  # noqa: E402
 from mod_wsgi_ext.daemon import server  # noqa: E402
+import mod_wsgi_ext  # noqa: E402
+from mod_wsgi_ext.compat import events, modules  # noqa: E402
 from mod_wsgi_ext.runtime import embedded, loader  # noqa: E402
 
 EXIT_BOOT = 2
@@ -60,6 +62,12 @@ def parse(argv):
     add("--import", dest="imports", action="append", default=[], nargs=2,
         metavar=("SCRIPT", "APPLICATION_GROUP"), help="preload before serving")
     add("--display-name", default="")
+    add("--server-version", default="Apache")
+    add("--apache-description", default="")
+    add("--apache-built", default="")
+    add("--apache-mpm", default="")
+    add("--apache-processes", type=int, default=0)
+    add("--apache-threads", type=int, default=1)
     add("--lang", default="")
     add("--locale", default="")
     o = a.parse_args(argv)
@@ -114,17 +122,35 @@ def setup_python(o, daemon):
             if d:
                 site.addsitedir(d)
     loader.PER_GROUP = True
-    # the embedded-mode helpers (stdout/stderr to the error log, the mod_wsgi module) log through
-    # a bridge module; here it is the daemon's logger
-    bridge = types.SimpleNamespace(log_error=daemon.log, max_daemons=o.processes,
-                                   max_threads=o.threads, threaded=True)
+    # The embedded-mode helpers (stdout/stderr to the error log, the mod_wsgi and apache
+    # modules) log through the bridge module the C side makes in an Apache child; here it is a
+    # module of the same name backed by the daemon's logger.
+    bridge = types.ModuleType("mod_wsgi_ext._apache")
+    bridge.log_error = daemon.log
+    bridge.max_daemons = o.processes
+    bridge.max_threads = o.threads
+    bridge.threaded = True
+    bridge.mpm = "daemon"
+    bridge.server_version = o.server_version
+    for name, level in (("APLOG_CRIT", 2), ("APLOG_ERR", 3), ("APLOG_WARNING", 4),
+                        ("APLOG_NOTICE", 5), ("APLOG_INFO", 6), ("APLOG_DEBUG", 7)):
+        setattr(bridge, name, level)
+    sys.modules["mod_wsgi_ext._apache"] = bridge
+    mod_wsgi_ext._apache = bridge
     embedded._apache = bridge
     embedded._group = ""
+    events._log = daemon.log
+    loader.log = daemon.log
     sys.stdout = embedded._LogStream(server.APLOG_ERR, "")
     sys.stderr = embedded._LogStream(server.APLOG_ERR, "")
-    compat = embedded._compat_module("")
-    compat.process_group = o.group
-    sys.modules.setdefault("mod_wsgi", compat)
+    # the apache module describes Apache (its MPM, its children); mod_wsgi this daemon group
+    apache_facts = types.SimpleNamespace(
+        server_version=o.server_version,
+        server_description=o.apache_description or o.server_version,
+        build_date=o.apache_built, mpm=o.apache_mpm, max_daemons=o.apache_processes,
+        max_threads=o.apache_threads, threaded=o.apache_threads > 1)
+    sys.modules.setdefault("apache", modules.build_apache(apache_facts))
+    modules.install(bridge, "", o.group)
     sys.argv = ["mod_wsgi"]
 
 

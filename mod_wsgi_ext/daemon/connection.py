@@ -21,6 +21,7 @@ FLUSH_AT = 65536
 READ_CHUNK = 262144
 _ENVIRON_FLAGS = {"wsgi.version": (1, 0), "wsgi.run_once": False, "wsgi.input_terminated": True}
 _REQ_ALLOWED = frozenset(b"QBE")
+MOD_WSGI_VERSION = (6, 1, 1)     # mod_wsgi.version, as embedded mode reports it
 
 
 class Connection:
@@ -210,7 +211,38 @@ def build_environ(pairs, multithread, multiprocess):
             environ["apache.version"] = tuple(int(x) for x in v.split("."))
         except ValueError:
             pass
+    # mod_wsgi 6's environ extras, with the types embedded mode gives them (environ.c)
+    now = time.time()
+    try:
+        environ["mod_wsgi.request_start"] = int(environ["mod_wsgi.request_start"]) / 1e6
+    except (KeyError, ValueError):
+        environ["mod_wsgi.request_start"] = now
+    environ["mod_wsgi.version"] = MOD_WSGI_VERSION
+    environ["mod_wsgi.thread_id"] = _thread_number()
+    environ["mod_wsgi.server_pid"] = _SERVER_PID
+    environ["mod_wsgi.script_name"] = environ.get("SCRIPT_NAME", "")
+    environ["mod_wsgi.path_info"] = environ.get("PATH_INFO", "")
+    environ.setdefault("mod_wsgi.handler_script", "")
+    environ["mod_wsgi.queue_start"] = environ["mod_wsgi.request_start"]
+    environ["mod_wsgi.daemon_start"] = now
+    environ["mod_wsgi.application_start"] = now
     return environ, meta
+
+
+_SERVER_PID = str(os.getppid())     # the Apache parent, a str as embedded mode gives it
+_threads = threading.local()
+_thread_count = [0]
+_thread_lock = threading.Lock()
+
+
+def _thread_number():
+    """1, 2, ... for the worker threads of this process, as mod_wsgi.thread_id."""
+    n = getattr(_threads, "n", None)
+    if n is None:
+        with _thread_lock:
+            _thread_count[0] += 1
+            n = _threads.n = _thread_count[0]
+    return n
 
 
 class Outcome:

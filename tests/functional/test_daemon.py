@@ -277,3 +277,39 @@ def test_restrict_embedded_serves_daemon_groups_without_python_in_the_children(a
     assert status == 500
     assert srv.wait_log("Python is not started in the Apache children (WSGIRestrictEmbedded On)")
     assert get(srv, "/d/")[0] == 200
+
+
+def test_daemon_mode_as_an_ordinary_user(apache, monkeypatch):
+    """Apache started by an ordinary user (as mod-wsgi-ext serve does without root): the
+    daemons run as that user, and serve."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root to start Apache as another, ordinary user")
+    import pwd
+    import shutil
+    from functional import server as S
+    monkeypatch.setattr(S, "run_user", lambda: "")     # no User/Group lines, as a user writes
+    srv = S.Apache("WSGIDaemonProcess g threads=2\n"
+                   "WSGIScriptAlias /app {root}/apps/daemon/app.wsgi process-group=g\n")
+    pw = pwd.getpwnam("www-data")
+    for d, _, files in os.walk(srv.root):
+        os.chown(d, pw.pw_uid, pw.pw_gid)
+        for f in files:
+            os.chown(os.path.join(d, f), pw.pw_uid, pw.pw_gid)
+    proc = subprocess.Popen(["setpriv", "--reuid=www-data", "--regid=www-data", "--init-groups",
+                             S.APACHE, "-f", srv.conf, "-DFOREGROUND"], start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    try:
+        status = body = None
+        for _ in range(100):
+            try:
+                status, body = get(srv, "/app/", timeout=5)
+                break
+            except OSError:
+                time.sleep(0.1)
+        assert status == 200, srv.log()
+        fields = dict(kv.split("=", 1) for kv in body.decode().split())
+        assert int(fields["uid"]) == pw.pw_uid
+    finally:
+        proc.terminate()
+        proc.wait(15)
+        shutil.rmtree(srv.root, ignore_errors=True)
