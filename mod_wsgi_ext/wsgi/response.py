@@ -174,11 +174,14 @@ class Response:
     def _send_head(self):
         if self.status is None:
             raise RuntimeError("the application sent body data before calling start_response()")
-        self.sent = True
         if self.override and self.code >= 400:
+            self.sent = True
             self.suppressed = True
             return
+        # sent only once the sink took the head: a head it refuses (the daemon's is over the
+        # frame limit) is still the application's error, answered 500, not a cut response
         self.sink.start(self.code, self.status[4:], self.headers)
+        self.sent = True
 
     def send(self, data, flush):
         if not self.sent:
