@@ -8,12 +8,18 @@
 import argparse
 import glob
 import grp
+import ipaddress
 import os
 import pwd
+import re
 import shutil
 import stat
 import string
 import sys
+
+from mod_wsgi_ext.quoting import (DOLLAR_DEFINE, conf_dir_quote, conf_quote, sh_join,
+                                  sh_quote)
+from mod_wsgi_ext.serverroot import UserError, make_server_root
 
 PKG = os.path.dirname(os.path.abspath(__file__))
 APACHE = shutil.which("apache2") or shutil.which("httpd") or "/usr/sbin/apache2"
@@ -23,22 +29,51 @@ MODDIR = "/usr/lib/apache2/modules"
 def module_path():
     found = sorted(glob.glob(os.path.join(PKG, "_ext*.so")))
     if not found:
-        raise SystemExit("mod_wsgi_ext: the Apache module was not built (no _ext*.so in %s); "
+        raise UserError("mod_wsgi_ext: the Apache module was not built (no _ext*.so in %s); "
                          "reinstall with 'pip install .'" % PKG)
     return found[0]
 
 
-def _quote(path):
-    """A path as an Apache config argument (ap_getword_conf reads \\" inside quotes as ")."""
-    return '"%s"' % path.replace('"', '\\"')
-
-
 def load_module_line():
-    return "LoadModule wsgi_ext_module %s" % _quote(module_path())
+    return "LoadModule wsgi_ext_module %s" % conf_quote(module_path(), "the module path")
 
 
 def module_config():
-    return "%s\nWSGIPythonHome %s\n" % (load_module_line(), _quote(sys.prefix))
+    home = conf_quote(sys.prefix, "the Python environment")
+    lines = "%s\nWSGIPythonHome %s\n" % (load_module_line(), home)
+    if "${wx_dollar}" in lines:
+        lines = DOLLAR_DEFINE + "\n" + lines
+    return lines
+
+
+_HOSTNAME = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+                       r"(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$")
+
+
+def parse_host(host):
+    """(Listen address, ServerName, host for URLs) for --host.
+
+    An IPv6 address (``::1`` or ``[::1]``) needs brackets in ``Listen`` and in a URL; Apache
+    accepts no IPv6 literal as ``ServerName`` (brackets are a wildcard there, and the colons a
+    port), so the name is ``localhost``; requests still carry their own Host.
+    """
+    bare = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+    try:
+        ip = ipaddress.ip_address(bare)
+    except ValueError:
+        ip = None
+    if ip is not None and ip.version == 6:
+        return "[%s]" % ip.compressed, "localhost", "[%s]" % ip.compressed
+    if bare != host:
+        raise UserError("mod_wsgi_ext: --host %s: brackets are only for an IPv6 address" % host)
+    if ip is not None:
+        return str(ip), str(ip), str(ip)
+    if ":" in host and host.rsplit(":", 1)[1].isdigit():
+        raise UserError("mod_wsgi_ext: --host %s: give the address without a port and the port "
+                        "with --port" % host)
+    if not _HOSTNAME.match(host):
+        raise UserError("mod_wsgi_ext: --host %r is not an IP address or a host name" % host)
+    return host, host, host
 
 
 # ---------------------------------------------------------------------------------- serve
@@ -51,7 +86,7 @@ def _run_user():
             return name, grp.getgrgid(pw.pw_gid).gr_name
         except KeyError:
             continue
-    raise SystemExit("mod_wsgi_ext: no unprivileged user (www-data or nobody) to run Apache "
+    raise UserError("mod_wsgi_ext: no unprivileged user (www-data or nobody) to run Apache "
                      "children as")
 
 
@@ -87,16 +122,17 @@ def _template(name):
 def write_server_root(opts):
     app = os.path.abspath(opts.app)
     if not os.path.isfile(app):
-        raise SystemExit("mod_wsgi_ext: no such WSGI script: %s" % app)
+        raise UserError("mod_wsgi_ext: no such WSGI script: %s" % app)
     for url, path in opts.url_alias:
         if not url.startswith("/"):
-            raise SystemExit("mod_wsgi_ext: --url-alias %s %s: the URL must start with '/'"
-                             % (url, path))
+            raise UserError("mod_wsgi_ext: --url-alias %s %s: the URL must start with '/'"
+                            % (url, path))
         if not os.path.exists(path):
-            raise SystemExit("mod_wsgi_ext: --url-alias %s %s: no such file or directory"
-                             % (url, path))
-    root = os.path.abspath(opts.server_root or "/tmp/mod_wsgi_ext-%s-%d-%d" % (
-        opts.host, opts.port, os.getuid()))
+            raise UserError("mod_wsgi_ext: --url-alias %s %s: no such file or directory"
+                            % (url, path))
+    if not 1 <= opts.port <= 65535:
+        raise UserError("mod_wsgi_ext: --port %d is not a port number (1-65535)" % opts.port)
+    listen, server_name, _ = parse_host(opts.host)
     user_lines = ""
     if os.geteuid() == 0:
         user, group = _run_user()
@@ -104,17 +140,22 @@ def write_server_root(opts):
         for path in [app, module_path(), sys.executable] + [p for _, p in opts.url_alias]:
             why = _unreadable_for(path, user)
             if why:
-                raise SystemExit(
+                raise UserError(
                     "mod_wsgi_ext: Apache runs its children as %s when started as root, but %s.\n"
                     "Move the application (and the Python environment) somewhere %s can read, "
                     "such as /srv or /opt, or run mod-wsgi-ext as an ordinary user." %
                     (user, why, user))
-    os.makedirs(root, exist_ok=True)
-    os.chmod(root, 0o755)
+    # every value is quoted before anything is written
+    app_q = conf_quote(app, "the WSGI script path")
+    app_dir_q = conf_dir_quote(os.path.dirname(app), "the WSGI script's folder")
+    aliases = "".join(_alias(url, os.path.abspath(path)) for url, path in opts.url_alias)
+    if opts.server_root:
+        conf_quote(os.path.abspath(opts.server_root), "--server-root")
+    sroot = make_server_root(opts.server_root, "%s-%d" % (opts.host.strip("[]"), opts.port))
+    root = sroot.path
     if not opts.embedded:
         print("mod_wsgi_ext: daemon mode is not available yet; serving in embedded mode",
               file=sys.stderr)
-    aliases = "".join(_alias(url, os.path.abspath(path)) for url, path in opts.url_alias)
     mpm = opts.mpm
     if mpm == "prefork":
         # single-threaded children: as many of them as the event MPM would have threads, so
@@ -128,31 +169,42 @@ def write_server_root(opts):
         mpm_conf = ("StartServers %d\nServerLimit %d\nThreadsPerChild %d\nThreadLimit %d\n"
                     "MaxRequestWorkers %d\nMinSpareThreads 1\nMaxSpareThreads %d\n"
                     % (opts.processes, opts.processes, opts.threads, opts.threads, total, total))
-    conf = _template("httpd.conf").substitute(
-        root=root, host=opts.host, port=opts.port, moddir=MODDIR, mpm=mpm, mpm_conf=mpm_conf,
-        user_lines=user_lines, load_module=load_module_line(), python_home=sys.prefix,
-        app=app, app_dir=os.path.dirname(app), aliases=aliases,
-        error_log=_log_path(opts.error_log, opts.command, root, "error_log", "/dev/stderr"),
-        access_log=_log_path(opts.access_log, opts.command, root, "access_log", "/dev/stdout"))
-    conf_path = os.path.join(root, "httpd.conf")
-    with open(conf_path, "w") as f:
-        f.write(conf)
-    ctl = os.path.join(root, "apachectl")
-    with open(ctl, "w") as f:
-        f.write(_template("apachectl").substitute(apache=APACHE, conf=conf_path, root=root))
-    os.chmod(ctl, 0o755)
+    try:
+        conf = _template("httpd.conf").substitute(
+            dollar_define=DOLLAR_DEFINE, root=conf_quote(root, "--server-root"),
+            server_name=conf_quote(server_name, "--host"),
+            listen=conf_quote("%s:%d" % (listen, opts.port), "--host"),
+            pid_file=conf_quote(os.path.join(root, "httpd.pid"), "--server-root"),
+            socket_prefix=conf_quote(os.path.join(root, "wsgi"), "--server-root"),
+            moddir=MODDIR, mpm=mpm, mpm_conf=mpm_conf,
+            user_lines=user_lines, load_module=load_module_line(),
+            python_home=conf_quote(sys.prefix, "the Python environment"),
+            app=app_q, app_dir=app_dir_q, aliases=aliases,
+            error_log=conf_quote(_log_path(opts.error_log, opts.command, root, "error_log",
+                                           "/dev/stderr"), "--error-log"),
+            access_log=conf_quote(_log_path(opts.access_log, opts.command, root, "access_log",
+                                            "/dev/stdout"), "--access-log"))
+        conf_path = sroot.write("httpd.conf", conf)
+        sroot.write("apachectl", _template("apachectl").substitute(
+            apache=sh_quote(APACHE), conf=sh_quote(conf_path)), mode=0o755)
+    except BaseException:
+        sroot.remove()
+        raise
+    sroot.close()
     return root, conf_path
 
 
 def _alias(url, path):
     """An Alias for a directory or a single file, open to all clients."""
+    what = "--url-alias %s %s" % (url, path)
     if os.path.isdir(path):
-        access = '<Directory %s>\n    Require all granted\n</Directory>\n' % _quote(path)
+        access = ('<Directory %s>\n    Require all granted\n</Directory>\n'
+                  % conf_dir_quote(path, what))
     else:
         access = ('<Directory %s>\n    <Files %s>\n        Require all granted\n    </Files>\n'
-                  '</Directory>\n' % (_quote(os.path.dirname(path)),
-                                       _quote(os.path.basename(path))))
-    return "Alias %s %s\n%s" % (_quote(url), _quote(path), access)
+                  '</Directory>\n' % (conf_dir_quote(os.path.dirname(path), what),
+                                       conf_dir_quote(os.path.basename(path), what)))
+    return "Alias %s %s\n%s" % (conf_quote(url, what), conf_quote(path, what), access)
 
 
 def _log_path(given, command, root, name, terminal):
@@ -180,6 +232,16 @@ def _add_server_options(p):
 
 
 def main(argv=None):
+    try:
+        return _main(argv)
+    except UserError as e:
+        print(e, file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _main(argv):
     parser = argparse.ArgumentParser(prog="mod-wsgi-ext", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("module-config", help="print the LoadModule and WSGIPythonHome lines")
@@ -190,11 +252,13 @@ def main(argv=None):
         sys.stdout.write(module_config())
         return 0
     root, conf = write_server_root(opts)
+    ctl = os.path.join(root, "apachectl")
     if opts.command == "setup-server":
-        print("Server root written to %s\nStart it with:  %s/apachectl start\n"
-              "Stop it with:   %s/apachectl stop\nOr in the foreground:  %s/apachectl foreground"
-              % (root, root, root, root))
+        print("Server root written to %s\nStart it with:  %s\n"
+              "Stop it with:   %s\nOr in the foreground:  %s"
+              % (sh_quote(root), sh_join([ctl, "start"]), sh_join([ctl, "stop"]),
+                 sh_join([ctl, "foreground"])))
         return 0
     print("mod_wsgi_ext: serving %s on http://%s:%d/ (server root %s); Ctrl-C stops"
-          % (opts.app, opts.host, opts.port, root), file=sys.stderr, flush=True)
+          % (opts.app, parse_host(opts.host)[2], opts.port, root), file=sys.stderr, flush=True)
     os.execv(APACHE, [APACHE, "-f", conf, "-DFOREGROUND"])
