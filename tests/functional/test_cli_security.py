@@ -170,7 +170,7 @@ def test_own_server_root_replaces_planted_symlinks(workdir, victim):
     with open(victim) as f:
         assert f.read() == "original\n"
     assert not os.path.islink(os.path.join(root, "httpd.conf"))
-    assert sorted(os.listdir(root)) == ["apachectl", "httpd.conf"]
+    assert sorted(os.listdir(root)) == ["apachectl", "httpd.conf", "startup.py"]
 
 
 # ------------------------------------------------------------------ item 0b: quoting
@@ -315,8 +315,8 @@ def test_ipv6_host(workdir, host):
     (["--host", "127.0.0.1:9"], "--host 127.0.0.1:9: give the address without a port"),
     (["--host", "[127.0.0.1]"], "brackets are only for an IPv6 address"),
     (["--host", "bad host"], "is not an IP address or a host name"),
-    (["--port", "99999"], "--port 99999 is not a port number"),
-    (["--port", "0"], "--port 0 is not a port number"),
+    (["--port", "99999"], "--port 99999: must be between 1 and 65535"),
+    (["--port", "0"], "--port 0: must be between 1 and 65535"),
 ])
 def test_bad_host_or_port_refused_before_writing(workdir, args, expect):
     app = write_app(os.path.join(workdir, "site"))
