@@ -180,10 +180,12 @@ def _probe_host(host):
 
 
 def _answers(host, port):
-    """Apache accepts connections (the port was free before it started, so it is Apache)."""
+    """Apache answers HTTP (``OPTIONS *``, which Apache's core answers without the application;
+    the port was free before Apache started, so it is this Apache)."""
     try:
-        with socket.create_connection((host, port), timeout=0.5):
-            return True
+        with socket.create_connection((host, port), timeout=2) as s:
+            s.sendall(b"OPTIONS * HTTP/1.0\r\n\r\n")
+            return s.recv(5) == b"HTTP/"
     except OSError:
         return False
 
