@@ -153,7 +153,7 @@ def write_server_root(opts):
         raise
     if not opts.embedded and not daemon:
         print(DAEMON_NOTE, file=sys.stderr)
-    for dest, name, default in cliopts.DAEMON_OPTIONS:
+    for dest, name, default, _ in cliopts.DAEMON_OPTIONS:
         if not daemon and getattr(opts, dest) != default and dest != "maximum_requests":
             print("mod_wsgi_ext: --%s takes effect in daemon mode" % name, file=sys.stderr)
     if not daemon and opts.max_clients:

@@ -17,20 +17,42 @@ LOG_LEVELS = ("emerg", "alert", "crit", "error", "warn", "notice", "info", "debu
     "trace%d" % i for i in range(1, 9))
 MPMS = ("event", "worker", "prefork")
 
-# options that only a daemon process group uses: (dest, daemon option, express default)
+# options of the daemon process group: (dest, WSGIDaemonProcess option, express default, help)
 DAEMON_OPTIONS = [
-    ("maximum_requests", "maximum-requests", 0),
-    ("request_timeout", "request-timeout", 60),
-    ("graceful_timeout", "graceful-timeout", 15),
-    ("startup_timeout", "startup-timeout", 15),
-    ("queue_timeout", "queue-timeout", 45),
-    ("inactivity_timeout", "inactivity-timeout", 0),
-    ("shutdown_timeout", "shutdown-timeout", 5),
-    ("restart_interval", "restart-interval", 0),
-    ("deadlock_timeout", "deadlock-timeout", 60),
-    ("connect_timeout", "connect-timeout", 15),
-    ("socket_timeout", "socket-timeout", 60),
+    ("maximum_requests", "maximum-requests", 0,
+     "requests after which a process is replaced (0: never); in embedded mode it sets "
+     "MaxConnectionsPerChild"),
+    ("request_timeout", "request-timeout", 60,
+     "seconds a request may run before its process is replaced"),
+    ("graceful_timeout", "graceful-timeout", 15,
+     "seconds requests in flight get to finish when a process is replaced"),
+    ("startup_timeout", "startup-timeout", 15,
+     "seconds a process may take to load the application"),
+    ("queue_timeout", "queue-timeout", 45,
+     "seconds a request may wait for a free thread before it gets a 504"),
+    ("inactivity_timeout", "inactivity-timeout", 0,
+     "seconds without requests after which a process is replaced (0: never)"),
+    ("shutdown_timeout", "shutdown-timeout", 5,
+     "seconds a process gets to exit when stopped"),
+    ("restart_interval", "restart-interval", 0,
+     "seconds after which a process is replaced anyway (0: never)"),
+    ("deadlock_timeout", "deadlock-timeout", 60,
+     "seconds the Python GIL may stay held before the process is replaced"),
+    ("connect_timeout", "connect-timeout", 15,
+     "seconds an Apache child waits to connect to a daemon process"),
+    ("socket_timeout", "socket-timeout", 60,
+     "seconds an Apache child waits for data from a daemon process"),
 ]
+
+
+class HelpFormatter(argparse.HelpFormatter):
+    """Shows a default only where there is one worth showing."""
+
+    def _get_help_string(self, action):
+        text = action.help or ""
+        if "default" in text or action.default in (None, False, [], argparse.SUPPRESS):
+            return text
+        return text + " (default: %(default)s)"
 
 
 def _group(p, title):
@@ -39,7 +61,7 @@ def _group(p, title):
 
 def add_server_options(p, command):
     """The options of `serve` / `setup-server` on parser `p`."""
-    p.formatter_class = argparse.ArgumentDefaultsHelpFormatter
+    p.formatter_class = HelpFormatter
     p.add_argument("app", nargs="?", metavar="APP",
                    help="the WSGI script file (or module name / paste .ini with "
                    "--application-type); the same as --entry-point")
@@ -64,7 +86,8 @@ def add_server_options(p, command):
                    "directory is always on the path)")
     g.add_argument("--working-directory", metavar="DIRECTORY-PATH",
                    help="the application's current directory, also on the Python path "
-                   "(default: the directory the command is run from)")
+                   "(default: the directory the command is run from; as root, when the "
+                   "children's user cannot read that, the application's folder)")
     g.add_argument("--reload-on-changes", action="store_true",
                    help="restart the processes running the application when any Python module "
                    "it loaded changes on disk (not only the script)")
@@ -94,28 +117,27 @@ def add_server_options(p, command):
     g.add_argument("--include-file", action="append", default=[], metavar="FILE-PATH",
                    help="an Apache configuration file to Include at the end; may be repeated")
     g.add_argument("--user", metavar="USERNAME",
-                   help="when run as root: the user Apache's children run as (default "
-                   "www-data)")
+                   help="when run as root: the user Apache's children run as (default: "
+                   "www-data, else nobody)")
     g.add_argument("--group", metavar="GROUP",
                    help="when run as root: their group (default: the user's group)")
 
     g = _group(p, "processes and mode")
     g.add_argument("--embedded", "--embedded-mode", dest="embedded", action="store_true",
-                   help="run the application in the Apache children (embedded mode)")
+                   help="run the application in the Apache children (embedded mode; the "
+                   "default until daemon mode is available)")
     g.add_argument("--processes", type=int, default=1, metavar="NUMBER",
                    help="processes running the application")
     g.add_argument("--threads", type=int, default=5, metavar="NUMBER",
                    help="threads per process (with prefork: processes x threads single-threaded "
                    "children)")
     g.add_argument("--max-clients", type=int, metavar="NUMBER",
-                   help="daemon mode: the most simultaneous client connections (default 1.5 x "
-                   "processes x threads)")
-    for dest, name, default in DAEMON_OPTIONS:
-        what = "requests before a daemon process is replaced (0: never)" \
-            if dest == "maximum_requests" else "seconds (daemon mode, as mod_wsgi-express)"
-        if dest == "maximum_requests":
-            what += "; in embedded mode it sets MaxConnectionsPerChild"
-        g.add_argument("--" + name, type=int, default=default, metavar="NUMBER", help=what)
+                   help="daemon mode: the most simultaneous client connections Apache accepts "
+                   "(default: 1.5 x processes x threads)")
+    for dest, name, default, text in DAEMON_OPTIONS:
+        g.add_argument("--" + name, type=int, default=default,
+                       metavar="NUMBER" if dest == "maximum_requests" else "SECONDS",
+                       help=text if dest == "maximum_requests" else "daemon mode: " + text)
 
     g = _group(p, "logging")
     g.add_argument("--log-directory", metavar="DIRECTORY-PATH",
@@ -232,7 +254,7 @@ def validate(opts):
     _positive(opts, "processes", 1, 1000)
     _positive(opts, "threads", 1, 1000)
     _positive(opts, "max-clients", 1, 100000)
-    for dest, name, _ in DAEMON_OPTIONS:
+    for dest, name, _, _ in DAEMON_OPTIONS:
         _positive(opts, name, 0, 10 ** 7)
     for key, _ in opts.setenv:
         if not _ENVKEY.match(key):

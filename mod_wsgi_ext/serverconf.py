@@ -24,8 +24,19 @@ def _template(name):
         return string.Template(f.read())
 
 
-def _mpm_lines(opts):
+def _mpm_lines(opts, daemon):
     n, t = opts.processes, opts.threads
+    if daemon:
+        # the children only pass requests to the daemon processes: size them for the clients
+        clients = opts.max_clients or max(10, int(1.5 * n * t))
+        if opts.mpm == "prefork":
+            return ["StartServers 1", "MinSpareServers 1", "MaxSpareServers %d" % clients,
+                    "MaxRequestWorkers %d" % clients, "ServerLimit %d" % clients]
+        servers = -(-clients // 25)                 # at most 25 threads per child
+        per_child = -(-clients // servers)
+        return ["StartServers 1", "ServerLimit %d" % servers, "ThreadsPerChild %d" % per_child,
+                "ThreadLimit %d" % per_child, "MaxRequestWorkers %d" % (servers * per_child),
+                "MinSpareThreads 1", "MaxSpareThreads %d" % (servers * per_child)]
     if opts.mpm == "prefork":
         # single-threaded children: as many of them as the event MPM would have threads, so
         # that one keep-alive client cannot hold the only worker
@@ -39,9 +50,9 @@ def _mpm_lines(opts):
 def daemon_lines(opts, user=None, group=None):
     """``WSGIDaemonProcess`` and ``WSGIProcessGroup`` for the options, as mod_wsgi-express
     writes them (key=value options; values quoted)."""
-    words = ["WSGIDaemonProcess", conf_quote(GROUP_NAME, "the daemon group"),
+    words = ["WSGIDaemonProcess %s" % conf_quote(GROUP_NAME, "the daemon group"),
              "processes=%d" % opts.processes, "threads=%d" % opts.threads]
-    for dest, name, _ in DAEMON_OPTIONS:
+    for dest, name, _, _ in DAEMON_OPTIONS:
         words.append("%s=%d" % (name, getattr(opts, dest)))
     words.append("display-name=%s" % conf_quote("(wsgi:%s:%d)" % (opts.host, opts.port),
                                                  "--host"))
@@ -148,7 +159,7 @@ def _alias(url, path):
 
 def _log_targets(opts, root):
     """(error log, access log or None) paths."""
-    terminal = opts.command == "serve" and not opts.log_directory
+    terminal = (opts.command == "serve" or opts.log_to_terminal) and not opts.log_directory
     base = opts.log_directory or root
     error = opts.error_log or ("/dev/stderr" if terminal else os.path.join(base, "error_log"))
     if isinstance(opts.access_log, str):
@@ -192,7 +203,7 @@ def httpd_conf(opts, root, load_module_line, run_user, daemon):
     out += ["LoadModule %s_module %s/mod_%s.so" % (m, MODDIR, m) for m in mods]
     if run_user:
         out += ["User %s" % q(run_user[0], "--user"), "Group %s" % q(run_user[1], "--group")]
-    out += _mpm_lines(opts) + ["Timeout 60", "KeepAlive On"]
+    out += _mpm_lines(opts, daemon) + ["Timeout 60", "KeepAlive On"]
     if not daemon and opts.maximum_requests:
         out.append("MaxConnectionsPerChild %d" % opts.maximum_requests)
     if opts.https_port:
@@ -206,7 +217,7 @@ def httpd_conf(opts, root, load_module_line, run_user, daemon):
             "WSGIApplicationGroup %{GLOBAL}"]
     group = "%{GLOBAL}"
     if daemon:
-        out += daemon_lines(opts, *(run_user or (None, None)))
+        out += ["WSGIRestrictEmbedded On"] + daemon_lines(opts, *(run_user or (None, None)))
         group = GROUP_NAME
     out += ["WSGIImportScript %s process-group=%s application-group=%%{GLOBAL}"
             % (q(os.path.join(root, "startup.py"), "--server-root"), q(group, "group")), "",

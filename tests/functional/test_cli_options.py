@@ -319,27 +319,41 @@ def test_reload_on_changes_any_module(serve, workdir, who):
 
 # ------------------------------------------------------------------ daemon mode configuration
 
-def test_daemon_mode_configuration_accepted_by_apache(workdir):
-    from mod_wsgi_ext import cli, serverconf
+@pytest.mark.parametrize("mpm", ["event", "prefork"])
+def test_daemon_mode_configuration_accepted_by_apache(workdir, mpm):
+    """The daemon-mode configuration serve will write (WSGIDaemonProcess with the options, as
+    mod_wsgi-express writes it, and WSGIProcessGroup) passes apache2 -t, alone and as the whole
+    generated httpd.conf."""
+    from mod_wsgi_ext import cli, cliopts, serverconf
     opts = cli._parser().parse_args(
         ["serve", os.path.join(workdir, "app.wsgi"), "--processes", "3", "--threads", "7",
          "--maximum-requests", "500", "--request-timeout", "30", "--graceful-timeout", "9",
          "--startup-timeout", "11", "--queue-timeout", "12", "--python-path",
-         os.path.join(workdir, "site_pkg"), "--working-directory", workdir])
-    from mod_wsgi_ext import cliopts
+         os.path.join(workdir, "site_pkg"), "--working-directory", workdir, "--mpm", mpm,
+         "--max-clients", "40"])
     cliopts.validate(opts)
-    lines = serverconf.daemon_lines(opts)
-    text = "\n".join(lines)
-    for part in ("processes=3", "threads=7", "maximum-requests=500", "request-timeout=30",
-                 "graceful-timeout=9", "startup-timeout=11", "queue-timeout=12",
-                 'home="%s"' % workdir, "WSGIProcessGroup"):
+    text = "\n".join(serverconf.daemon_lines(opts, "www-data", "www-data"))
+    for part in ("WSGIDaemonProcess \"mod_wsgi_ext\"", "processes=3", "threads=7",
+                 "maximum-requests=500", "request-timeout=30", "graceful-timeout=9",
+                 "startup-timeout=11", "queue-timeout=12", 'home="%s"' % workdir,
+                 'python-path="%s:%s"' % (workdir, os.path.join(workdir, "site_pkg")),
+                 'user="www-data"', "WSGIProcessGroup \"mod_wsgi_ext\""):
         assert part in text
-    srv = Apache("%s\n" % text)
+    srv = Apache("%s\n" % text, mpm=mpm)
     try:
         rc, out = srv.configtest()
         assert rc == 0, out
     finally:
         srv.cleanup()
+    root = os.path.join(workdir, "daemon-root")
+    os.mkdir(root, 0o755)
+    conf = serverconf.httpd_conf(opts, root, cli.load_module_line(), None, True)
+    assert "WSGIRestrictEmbedded On" in conf and "MaxRequestWorkers 40" in conf
+    assert "process-group=\"mod_wsgi_ext\"" in conf
+    write(os.path.join(root, "httpd.conf"), conf)
+    write(os.path.join(root, "startup.py"), serverconf.startup_source(opts))
+    p = run(["apache2", "-f", os.path.join(root, "httpd.conf"), "-t"], cwd=workdir)
+    assert p.returncode == 0, p.stdout + p.stderr
 
 
 def test_daemon_only_options_say_they_take_effect_in_daemon_mode(workdir):
