@@ -54,11 +54,12 @@ def conf_quote(value, what):
 
 
 def conf_dir_quote(path, what):
-    """A path for ``<Directory ...>``: Apache reads ``* ? [ ]`` there as wildcards, so they are
-    refused rather than granting access to more than the one directory."""
+    """A path for ``<Directory ...>``, ``<Files ...>`` or ``Include``: Apache reads ``* ? [ ]``
+    there as wildcards, so they are refused rather than granting access to (or including) more
+    than the one path."""
     if _WILDCARD.search(str(path)):
-        _refuse(what, path, "holds * ? [ or ], which Apache reads as a wildcard in <Directory>; "
-                "rename the folder")
+        _refuse(what, path, "holds * ? [ or ], which Apache reads as a wildcard there; rename "
+                "it")
     return conf_quote(path, what)
 
 

@@ -486,28 +486,54 @@ def test_preflight_follows_the_venv_symlink_into_a_private_python(workdir):
 # ------------------------------------------------------------------ the Django layout
 
 def test_django_layout_of_the_docs_served_as_written(workdir):
-    """docs/installing.md: in the project folder, `mod-wsgi-ext serve mysite/wsgi.py` and
-    `mod-wsgi-ext serve --application-type module mysite.wsgi` serve a stock Django project."""
+    """docs/installing.md, "serve": a stock `django-admin startproject mysite /srv/mysite`, then
+    in that folder the three commands exactly as written (here /srv is a temporary directory)."""
     srv = os.path.join(workdir, "srv")
     os.mkdir(srv, 0o755)
     admin = os.path.join(os.path.dirname(sys.executable), "django-admin")
     project = os.path.join(srv, "mysite")
     os.mkdir(project, 0o755)
     subprocess.run([admin, "startproject", "mysite", project], check=True)
-    settings = os.path.join(project, "mysite", "settings.py")
-    with open(settings, "a") as f:
-        f.write("\nALLOWED_HOSTS = ['127.0.0.1', 'localhost']\n")
+    static = os.path.join(project, "static")
+    write(os.path.join(static, "site.css"), "h1 { color: green }\n")
     for dirpath, dirnames, filenames in os.walk(srv):
         os.chmod(dirpath, 0o755)
         for n in filenames:
             os.chmod(os.path.join(dirpath, n), 0o644)
-    for args in (["mysite/wsgi.py"], ["--application-type", "module", "mysite.wsgi"]):
-        s = Served(args + ["--embedded"], project)
+    for args in (["mysite/wsgi.py"], ["--application-type", "module", "mysite.wsgi"],
+                 ["mysite/wsgi.py", "--url-alias", "/static", static]):
+        s = Served(args, project)
         try:
-            status, headers, body = s.get("/")
-            # the stock project answers its start page (404 with DEBUG=True without urls)
-            assert status in (200, 404), (status, s.terminal())
-            assert b"django" in body.lower(), body[:300]
+            status, headers, body = s.get("/admin/login/")
+            assert status == 200, (status, body[:500], s.terminal())
+            assert b"Django" in body and b"csrfmiddlewaretoken" in body
             assert "No module named" not in s.terminal()
+            if "--url-alias" in args:
+                assert s.get("/static/site.css")[2] == b"h1 { color: green }\n"
         finally:
             assert s.stop() == 0
+
+
+def test_ordinary_user_with_a_root_owned_terminal(workdir):
+    """As an ordinary user whose stdout/stderr is a file root owns (the user may write to the
+    open descriptor, not open the file again), Apache still logs to the terminal."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root to become another user")
+    pw = pwd.getpwnam("www-data")
+    for dirpath, dirnames, filenames in os.walk(workdir):
+        os.chown(dirpath, pw.pw_uid, pw.pw_gid)
+        for n in filenames:
+            os.chown(os.path.join(dirpath, n), pw.pw_uid, pw.pw_gid)
+    prefix = ("setpriv", "--reuid=%d" % pw.pw_uid, "--regid=%d" % pw.pw_gid, "--clear-groups",
+              "--")
+    s = Served(["app.wsgi", "--embedded", "--server-root", os.path.join(workdir, "sr")],
+               workdir, prefix=prefix)
+    try:
+        assert os.stat(s.log).st_uid == 0 and s.json("/seen")["uid"] == pw.pw_uid
+        deadline = time.time() + 5
+        while time.time() < deadline and '"GET /seen HTTP/1.1" 200' not in s.terminal():
+            time.sleep(0.1)
+        assert '"GET /seen HTTP/1.1" 200' in s.terminal()
+        assert "resuming normal operations" in s.terminal()
+    finally:
+        assert s.stop() == 0
