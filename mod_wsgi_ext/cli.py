@@ -130,8 +130,13 @@ def write_server_root(opts):
                 raise UserError("mod_wsgi_ext: --%s %d: ports below 1024 need root; use 8000 or "
                                 "another port above 1023" % (name.replace("_", "-"), port))
     if run_user:
-        preflight.check(run_user[0], preflight.python_paths(module_path()),
-                        _application_paths(opts))
+        paths = _application_paths(opts)
+        if opts.server_root:
+            # the children read startup.py (and handler.wsgi) there
+            given = os.path.abspath(opts.server_root)
+            paths.append(("--server-root", given if os.path.exists(given)
+                          else os.path.dirname(given)))
+        preflight.check(run_user[0], preflight.python_paths(module_path()), paths)
     daemon = DAEMON_MODE and not opts.embedded
     # the whole configuration is built (every value quoted, or refused) before anything is
     # written; the server root then gets its real path

@@ -198,6 +198,73 @@ def test_server_mpm_and_include_file(serve, workdir, mpm):
 
 
 @as_root
+def test_server_root_the_children_cannot_read_is_refused(workdir):
+    private = tempfile.mkdtemp(prefix="wx-private-root-", dir="/root")
+    try:
+        p = run([COMMAND, "setup-server", "app.wsgi", "--embedded", "--server-root",
+                 os.path.join(private, "sr")], cwd=workdir)
+        assert p.returncode == 2 and "Traceback" not in p.stderr
+        assert "not searchable by www-data (--server-root %s)" % private in p.stderr
+    finally:
+        shutil.rmtree(private)
+
+
+@as_root
+def test_run_from_a_directory_the_children_cannot_read(workdir):
+    """As root from /root (the usual shell): the working directory falls back to the
+    application's folder, with a note, instead of a refusal or an unreadable sys.path entry."""
+    private = tempfile.mkdtemp(prefix="wx-cwd-", dir="/root")
+    try:
+        s = Served([os.path.join(workdir, "app.wsgi"), "--embedded"], private)
+        try:
+            seen = s.json()
+            assert seen["cwd"] == workdir and private not in seen["path"]
+            assert "www-data cannot read the current directory %s; the application runs in %s" \
+                % (private, workdir) in s.terminal()
+        finally:
+            assert s.stop() == 0
+    finally:
+        shutil.rmtree(private)
+
+
+def test_maximum_requests_in_embedded_mode_replaces_children(serve, workdir):
+    s = serve("app.wsgi", "--embedded", "--mpm", "prefork", "--processes", "1", "--threads",
+              "1", "--maximum-requests", "2")
+    pids = {s.json()["pid"] for _ in range(6)}
+    assert len(pids) >= 2, pids
+
+
+def test_auth_type_digest(serve, workdir):
+    import hashlib
+    import requests
+    from requests.auth import HTTPDigestAuth
+    auth = write(os.path.join(workdir, "auth.py"),
+                 "import hashlib\n"
+                 "def get_realm_hash(environ, user, realm):\n"
+                 "    if user != 'ann':\n"
+                 "        return None\n"
+                 "    return hashlib.md5(('%s:%s:%s' % (user, realm, 'secret')).encode())"
+                 ".hexdigest()\n")
+    s = serve("app.wsgi", "--auth-user-script", auth, "--auth-type", "Digest", "--embedded")
+    url = "http://127.0.0.1:%d/" % s.port
+    r = requests.get(url, timeout=10)
+    assert r.status_code == 401 and r.headers["WWW-Authenticate"].startswith("Digest")
+    r = requests.get(url, auth=HTTPDigestAuth("ann", "secret"), timeout=10)
+    assert r.status_code == 200 and r.json()["REMOTE_USER"] == "ann"
+    assert requests.get(url, auth=HTTPDigestAuth("ann", "nope"), timeout=10).status_code == 401
+
+
+def test_setup_server_log_to_terminal(workdir):
+    root = os.path.join(workdir, "sr")
+    p = run([COMMAND, "setup-server", "app.wsgi", "--embedded", "--log-to-terminal",
+             "--server-root", root], cwd=workdir)
+    assert p.returncode == 0, p.stderr
+    with open(os.path.join(root, "httpd.conf")) as f:
+        conf = f.read()
+    assert 'ErrorLog "/dev/stderr"' in conf and 'CustomLog "/dev/stdout" common' in conf
+
+
+@as_root
 def test_user_and_group(serve, workdir):
     nobody = pwd.getpwnam("nobody")
     s = serve("app.wsgi", "--user", "nobody", "--embedded")
