@@ -235,7 +235,6 @@ def test_maximum_requests_in_embedded_mode_replaces_children(serve, workdir):
 
 
 def test_auth_type_digest(serve, workdir):
-    import hashlib
     import requests
     from requests.auth import HTTPDigestAuth
     auth = write(os.path.join(workdir, "auth.py"),
