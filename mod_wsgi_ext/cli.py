@@ -133,9 +133,14 @@ def write_server_root(opts):
         paths = _application_paths(opts)
         if opts.server_root:
             # the children read startup.py (and handler.wsgi) there
+            # (a symlink or a file there is refused by make_server_root, with its own reason)
             given = os.path.abspath(opts.server_root)
-            paths.append(("--server-root", given if os.path.exists(given)
-                          else os.path.dirname(given)))
+            if not os.path.lexists(given):
+                while not os.path.lexists(given):
+                    given = os.path.dirname(given)
+                paths.append(("--server-root", given))
+            elif os.path.isdir(given) and not os.path.islink(given):
+                paths.append(("--server-root", given))
         preflight.check(run_user[0], preflight.python_paths(module_path()), paths)
     daemon = DAEMON_MODE and not opts.embedded
     # the whole configuration is built (every value quoted, or refused) before anything is
@@ -293,6 +298,10 @@ def main(argv=None):
         return 2
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # the reader went away (`... | head -1`): no traceback, and none at exit either
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
 
 
 def _main(argv):
