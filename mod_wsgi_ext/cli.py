@@ -109,7 +109,8 @@ def _default_working_directory(opts, user):
 def _application_paths(opts):
     paths = [("the application", opts.entry)] if opts.application_type != "module" else []
     paths += [("--url-alias", p) for _, p in opts.url_alias]
-    paths += [("--python-path", p) for p in opts.python_path]
+    paths += [("the working directory (--working-directory)", opts.working_directory)]
+    paths += [("--python-path", p) for p in opts.python_path if p != opts.working_directory]
     paths += [("--document-root", opts.document_root)] if opts.document_root else []
     paths += [(name, getattr(opts, attr)) for name, attr in
               (("--auth-user-script", "auth_user_script"),

@@ -247,7 +247,8 @@ def test_app_in_hostile_folder_refused_or_served(workdir, name):
         no_pwned(root)
 
 
-@pytest.mark.parametrize("option", ["--server-root", "--error-log", "--access-log"])
+@pytest.mark.parametrize("option", ["--server-root", "--error-log", "--access-log",
+                                    "--url-alias", "--document-root", "--python-path"])
 def test_hostile_paths_in_options_run_nothing(workdir, option):
     app = write_app(os.path.join(workdir, "site"))
     base = os.path.join(workdir, "sr$(touch PWNED-sr)`touch PWNED-bq`")
@@ -257,6 +258,15 @@ def test_hostile_paths_in_options_run_nothing(workdir, option):
     if option == "--server-root":
         root = os.path.join(base, "root")
         args += ["--server-root", root]
+    elif option in ("--url-alias", "--document-root", "--python-path"):
+        root = os.path.join(workdir, "root")
+        static = os.path.join(base, 'st"at${HOME}ic')
+        os.mkdir(static, 0o755)
+        with open(os.path.join(static, "f.txt"), "w") as f:
+            f.write("static file\n")
+        os.chmod(os.path.join(static, "f.txt"), 0o644)
+        args += ["--server-root", root, option] + (["/s", static] if option == "--url-alias"
+                                                  else [static])
     else:
         root = os.path.join(workdir, "root")
         args += ["--server-root", root, option, os.path.join(base, 'log" "|touch PWNED-log')]
@@ -268,8 +278,25 @@ def test_hostile_paths_in_options_run_nothing(workdir, option):
     assert run([os.path.join(root, "apachectl"), "configtest"], cwd=workdir).returncode == 0
     status, body = start_and_fetch(ctl, port, workdir)
     assert status == 200
+    if option in ("--url-alias", "--document-root"):
+        p = run(["sh", "-c", ctl + " start"], cwd=workdir)
+        try:
+            assert wait_listening(port)
+            url = "http://127.0.0.1:%d/%s" % (port, "s/f.txt" if option == "--url-alias"
+                                              else "f.txt")
+            with urllib.request.urlopen(url, timeout=10) as resp:
+                assert resp.read() == b"static file\n"
+        finally:
+            run(["sh", "-c", ctl + " stop"], cwd=workdir)
+            deadline = time.time() + 15
+            while time.time() < deadline:
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                    time.sleep(0.05)
+                except OSError:
+                    break
     no_pwned(workdir, base, root)
-    if option != "--server-root":
+    if option in ("--error-log", "--access-log"):
         # the log went to the file of that literal name, not to a piped command
         assert os.path.isfile(os.path.join(base, 'log" "|touch PWNED-log'))
 
