@@ -54,8 +54,8 @@ def daemon_lines(opts, user=None, group=None):
              "processes=%d" % opts.processes, "threads=%d" % opts.threads]
     for dest, name, _, _ in DAEMON_OPTIONS:
         words.append("%s=%d" % (name, getattr(opts, dest)))
-    words.append("display-name=%s" % conf_quote("(wsgi:%s:%d)" % (opts.host, opts.port),
-                                                 "--host"))
+    # ps shows at most 15 characters of a process name
+    words.append("display-name=%s" % conf_quote("(wsgi:%d)" % opts.port, "--port"))
     words.append("home=%s" % conf_quote(opts.working_directory, "--working-directory"))
     words.append("python-path=%s" % conf_quote(":".join(opts.python_path), "--python-path"))
     words.append("python-home=%s" % conf_quote(sys.prefix, "the Python environment"))
