@@ -149,6 +149,8 @@ def serve(workdir):
         s = Serving(workdir, *args)
         started.append(s)
         assert wait_listening(s.port, s.proc), "serve did not listen:\n" + s.terminal()
+        # serve says "serving" once Apache answers, which is after it starts listening
+        assert wait_text(s.log, "mod_wsgi_ext: serving", timeout=30), s.terminal()
         return s
 
     yield start
