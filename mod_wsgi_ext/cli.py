@@ -159,6 +159,10 @@ def write_server_root(opts):
             root.write("handler.wsgi", handler)
         startup_log = serverconf.startup_log_path(opts, root.path)
         root.write("apachectl", serverconf.apachectl(APACHE, conf_path, startup_log), 0o755)
+    except OSError as e:
+        root.remove()
+        raise UserError("mod_wsgi_ext: cannot write the server root %s: %s"
+                        % (root.path, e.strerror)) from None
     except BaseException:
         root.remove()
         raise
@@ -236,8 +240,13 @@ def serve(opts, root, conf, startup_log):
 
     # Apache's output goes through pipes we relay: /dev/stderr is then always openable by
     # Apache, whoever owns this command's stderr
-    proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE)
+    try:
+        proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE)
+    except OSError as e:
+        root.remove()
+        raise UserError("mod_wsgi_ext: cannot run %s: %s; install Apache (apt-get install "
+                        "apache2)" % (APACHE, e.strerror)) from None
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, stop)
     def graceful():

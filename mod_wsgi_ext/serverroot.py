@@ -132,7 +132,11 @@ def make_server_root(given, label):
     """
     uid = os.geteuid()
     if not given:
-        path = tempfile.mkdtemp(prefix="mod_wsgi_ext-%s-" % label)
+        try:
+            path = tempfile.mkdtemp(prefix="mod_wsgi_ext-%s-" % label)
+        except OSError as e:
+            raise UserError("mod_wsgi_ext: cannot make a server root in %s: %s; give "
+                            "--server-root" % (tempfile.gettempdir(), e.strerror)) from None
         # Apache's children (www-data when started as root) need to reach the sockets and files
         # in it; nobody but us may write to it
         os.chmod(path, 0o755)
