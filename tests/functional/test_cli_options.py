@@ -578,6 +578,31 @@ def test_django_layout_of_the_docs_served_as_written(workdir):
                 assert s.get("/static/site.css")[2] == b"h1 { color: green }\n"
         finally:
             assert s.stop() == 0
+    # "setup-server", as written (with a free port instead of 8000)
+    port = free_port()
+    os.mkdir(os.path.join(project, "logs"), 0o755)
+    p = run([COMMAND, "setup-server", "mysite/wsgi.py", "--server-root",
+             os.path.join(project, "httpd"), "--log-directory", os.path.join(project, "logs"),
+             "--port", str(port)], cwd=project)
+    assert p.returncode == 0, p.stderr
+    ctl = os.path.join(project, "httpd", "apachectl")
+    assert "Start it with:  %s start" % ctl in p.stdout
+    assert run([ctl, "start"], cwd=project).returncode == 0
+    try:
+        deadline = time.time() + 20
+        status = None
+        while time.time() < deadline and status is None:
+            try:
+                with urllib.request.urlopen("http://127.0.0.1:%d/admin/login/" % port,
+                                            timeout=10) as resp:
+                    status, body = resp.status, resp.read()
+            except OSError:
+                time.sleep(0.1)
+        assert status == 200 and b"csrfmiddlewaretoken" in body
+    finally:
+        assert run([ctl, "stop"], cwd=project).returncode == 0
+    with open(os.path.join(project, "logs", "access_log")) as f:
+        assert '"GET /admin/login/ HTTP/1.1" 200' in f.read()
 
 
 def test_ordinary_user_with_a_root_owned_terminal(workdir):
