@@ -136,8 +136,9 @@ static const char *original_uri(request_rec *r)
     return apr_pstrmemdup(r->pool, start, end - start);
 }
 
-/* mod_wsgi's environ for auth scripts: request headers and CGI variables only */
-static PyObject *auth_environ(request_rec *r, const char *group)
+/* mod_wsgi's environ for auth scripts: request headers and CGI variables only.  remote_host was
+ * looked up before the GIL was taken (HostnameLookups On makes that a DNS query). */
+static PyObject *auth_environ(request_rec *r, const char *group, const char *remote_host)
 {
     PyObject *env = PyDict_New(), *v;
     const apr_array_header_t *arr = apr_table_elts(r->headers_in);
@@ -172,8 +173,7 @@ static PyObject *auth_environ(request_rec *r, const char *group)
         goto fail;
     if (put(env, "SERVER_PORT", apr_psprintf(r->pool, "%u", ap_get_server_port(r))) < 0)
         goto fail;
-    val = ap_get_remote_host(r->connection, r->per_dir_config, REMOTE_HOST, NULL);
-    if (val && put(env, "REMOTE_HOST", val) < 0)
+    if (remote_host && put(env, "REMOTE_HOST", remote_host) < 0)
         goto fail;
     if (r->useragent_ip && put(env, "REMOTE_ADDR", r->useragent_ip) < 0)
         goto fail;
@@ -246,7 +246,7 @@ static const wx_mount *script_for(request_rec *r, int slot, int *reloading)
 static int call_begin(wx_auth_call *c, request_rec *r, const wx_mount *script, int reloading,
                       const char *directive)
 {
-    const char *spec = script->application_group, *err = NULL;
+    const char *spec = script->application_group, *err = NULL, *remote_host;
     c->r = r;
     c->script = script;
     c->reloading = reloading;
@@ -262,6 +262,9 @@ static int call_begin(wx_auth_call *c, request_rec *r, const wx_mount *script, i
     else
         c->group = wx_resolve_app_group(r, strcmp(spec, "%{RESOURCE}") ? spec : "%{SERVER}",
                                         r->uri);
+    /* before the GIL: with HostnameLookups On/Double this is a DNS query, during which every
+     * other Python thread of the process would wait (Apache caches the answer per connection) */
+    remote_host = ap_get_remote_host(r->connection, r->per_dir_config, REMOTE_HOST, NULL);
     if (!wx_enter(c->group, &c->st, r->pool, &err)) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "mod_wsgi_ext: cannot run the %s '%s': %s",
                       directive, script->path, err ? err : "cannot enter the interpreter");
@@ -271,7 +274,7 @@ static int call_begin(wx_auth_call *c, request_rec *r, const wx_mount *script, i
     if (!c->auth)
         goto failed;
     ((wx_AuthObject *)c->auth)->r = r;
-    c->env = auth_environ(r, c->group);
+    c->env = auth_environ(r, c->group, remote_host);
     if (!c->env)
         goto failed;
     return 0;

@@ -87,7 +87,7 @@ void wx_log_python_error(request_rec *r, server_rec *s, const char *what)
  * Python runtime module.  Returns the runtime module or NULL with a Python error set. */
 static PyObject *setup_interpreter(const char *name)
 {
-    PyObject *sysmods = PyImport_GetModuleDict(), *bridge, *mod, *res, *path;
+    PyObject *sysmods = PyImport_GetModuleDict(), *bridge, *mod, *res, *path, *pyname;
     bridge = wx_apache_module_new();
     if (!bridge || PyDict_SetItemString(sysmods, "mod_wsgi_ext._apache", bridge) < 0) {
         Py_XDECREF(bridge);
@@ -98,7 +98,11 @@ static PyObject *setup_interpreter(const char *name)
     if (!mod)
         return NULL;
     path = PyUnicode_DecodeFSDefault(wx_python_path ? wx_python_path : "");
-    res = path ? PyObject_CallMethod(mod, "init_interpreter", "sO", name, path) : NULL;
+    /* a group name may come from the request (%{RESOURCE}, %{HOST}, %{ENV:}): any bytes, read as
+     * latin-1 as the environ reads it, never a decoding error */
+    pyname = path ? PyUnicode_DecodeLatin1(name, strlen(name), NULL) : NULL;
+    res = pyname ? PyObject_CallMethod(mod, "init_interpreter", "OO", pyname, path) : NULL;
+    Py_XDECREF(pyname);
     Py_XDECREF(path);
     if (!res) {
         Py_DECREF(mod);
@@ -108,18 +112,27 @@ static PyObject *setup_interpreter(const char *name)
     return mod;
 }
 
-static void remember_tstate(int index, PyThreadState *ts)
+/* This thread's thread state for the interpreter in slot index, made on first use; NULL when out
+ * of memory. */
+static PyThreadState *thread_state_for(wx_interp *ip)
 {
+    PyThreadState *ts;
+    int index = ip->index;
+    if (index < wx_tls_n && wx_tls[index])
+        return wx_tls[index];
     if (index >= wx_tls_n) {
         int n = index + 8;
         PyThreadState **a = realloc(wx_tls, n * sizeof(*a));
         if (!a)
-            return;
+            return NULL;
         memset(a + wx_tls_n, 0, (n - wx_tls_n) * sizeof(*a));
         wx_tls = a;
         wx_tls_n = n;
     }
-    wx_tls[index] = ts;
+    ts = PyThreadState_New(ip->interp);
+    if (ts)
+        wx_tls[index] = ts;
+    return ts;
 }
 
 static void set_state(wx_interp *ip, int state)
@@ -160,24 +173,25 @@ static wx_interp *add_interp(const char *name, PyInterpreterState *is, PyObject 
     return ip;
 }
 
-/* With the GIL held by this thread's main-interpreter thread state.  ip is the group's entry when
- * an earlier attempt failed (it is reused, so a group that keeps failing costs no memory). */
-static wx_interp *create_sub(const char *name, wx_interp *ip, apr_pool_t *p, const char **err)
+/* With the GIL held by this thread's main-interpreter thread state.  A failure is remembered in
+ * the group's entry (state WX_I_FAILED): the group is not tried again in this process. */
+static wx_interp *create_sub(const char *name, apr_pool_t *p, const char **err)
 {
     PyThreadState *main_ts = PyThreadState_Get(), *sub;
     PyObject *mod;
-    if (!ip) {
-        ip = apr_pcalloc(wx_ipool, sizeof(*ip));
-        ip->name = apr_pstrdup(wx_ipool, name);
-        ip->index = wx_nslots++;
-        apr_hash_set(wx_interps, ip->name, APR_HASH_KEY_STRING, ip);
-    }
+    wx_interp *ip = apr_pcalloc(wx_ipool, sizeof(*ip));
+    ip->name = apr_pstrdup(wx_ipool, name);
+    ip->index = wx_nslots++;
+    apr_hash_set(wx_interps, ip->name, APR_HASH_KEY_STRING, ip);
     set_state(ip, WX_I_CREATING);
+    ap_log_error(APLOG_MARK, APLOG_INFO, 0, ap_server_conf, "mod_wsgi_ext (pid=%d): creating "
+                 "Python interpreter '%s'", (int)getpid(), name);
     sub = Py_NewInterpreter();
     if (!sub) {
         PyThreadState_Swap(main_ts);
         set_state(ip, WX_I_FAILED);
         *err = apr_psprintf(p, "could not create the Python sub-interpreter '%s'", name);
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, ap_server_conf, "mod_wsgi_ext: %s", *err);
         return NULL;
     }
     mod = setup_interpreter(name);
@@ -277,16 +291,25 @@ wx_interp *wx_enter(const char *group, wx_entered *st, apr_pool_t *p, const char
         ip = NULL;
         goto failed;
     }
-    if (!ip || ip->state == WX_I_FAILED) {
-        /* new, or failed before (a new attempt each time, as the errors may be transient) */
-        if (!(ip = create_sub(group, ip, p, err)))
-            goto failed;
+    if (ip && ip->state == WX_I_FAILED) {
+        /* Setting the group up failed in this process, and its traceback was logged then: the
+         * causes (WSGIPythonPath, a broken .pth file, the runtime) do not go away by themselves,
+         * and a new attempt per request costs a sub-interpreter each time.  New processes (a
+         * graceful restart) try again. */
+        *err = apr_psprintf(p, "the Python interpreter '%s' could not be set up in this process "
+                            "(the error was logged when it first failed); fix the cause and "
+                            "restart Apache gracefully (apachectl graceful)", group);
+        ip = NULL;
+        goto failed;
     }
+    if (!ip && !(ip = create_sub(group, p, err)))
+        goto failed;
     if (ip->index > 0) {
-        PyThreadState *ts = ip->index < wx_tls_n ? wx_tls[ip->index] : NULL;
+        PyThreadState *ts = thread_state_for(ip);
         if (!ts) {
-            ts = PyThreadState_New(ip->interp);
-            remember_tstate(ip->index, ts);
+            *err = apr_psprintf(p, "out of memory entering the Python interpreter '%s'", group);
+            ip = NULL;
+            goto failed;
         }
         st->prev = PyThreadState_Swap(ts);
     }
@@ -318,20 +341,11 @@ PyObject *wx_interp_func(wx_interp *ip, const char *name)
 
 extern int wx_py_boot(void);   /* cffi extern "Python": runs the embedding init code */
 
-static apr_status_t child_exit(void *data)
+/* Shutdown callbacks and atexit handlers of every interpreter, newest first (shutdown.c calls
+ * it, on its own thread, when the child exits). */
+void wx_run_shutdown(void)
 {
     int i;
-    if (wx_python_failure)
-        return APR_SUCCESS;
-    if (wx_depth) {
-        /* prefork runs this from its SIGTERM handler: this thread was interrupted inside Python
-         * (maybe holding the GIL in a sub-interpreter), where running more Python could deadlock
-         * or corrupt the interrupted frame.  A child stopped mid-request is not a normal exit. */
-        ap_log_error(APLOG_MARK, APLOG_INFO, 0, ap_server_conf, "mod_wsgi_ext: process stopped "
-                     "in the middle of a request; shutdown callbacks not run");
-        wx_python_failure = "the process is shutting down";
-        return APR_SUCCESS;
-    }
     for (i = wx_ninterps - 1; i >= 0; i--) {
         wx_entered st;
         const char *err = NULL;
@@ -348,10 +362,21 @@ static apr_status_t child_exit(void *data)
         Py_XDECREF(res);
         wx_leave(&st);
     }
-    /* Python is not finalised: the process exits next, and finalisation can hang on threads the
-     * application left running.  Shutdown callbacks and atexit handlers have run above. */
-    wx_python_failure = "the process is shutting down";
-    return APR_SUCCESS;
+}
+
+/* This thread is inside Python: between wx_enter and wx_leave, or holding the GIL (an
+ * application thread a signal interrupted).  Async-signal-safe. */
+int wx_thread_in_python(void)
+{
+    PyThreadState *t = _PyThreadState_UncheckedGet();
+    return wx_depth || (t && t->thread_id == PyThread_get_thread_ident());
+}
+
+/* The pool the interpreter records live in: its memory is freed only after its cleanups ran
+ * (the child pool destroys its sub-pools before running its own cleanups). */
+apr_pool_t *wx_interp_pool(void)
+{
+    return wx_ipool;
 }
 
 static const char *program_for_home(apr_pool_t *p, const char *home, int *is_venv)
@@ -471,9 +496,6 @@ void wx_start_python(apr_pool_t *p, server_rec *s)
         PyGILState_Release(g);
     }
     wx_python_failure = NULL;
-    /* on our pool, whose memory (interpreter names, the table) is freed only after its cleanups:
-     * the child pool destroys its sub-pools before running its own cleanups */
-    apr_pool_cleanup_register(wx_ipool, NULL, child_exit, apr_pool_cleanup_null);
     return;
 
 failed:

@@ -1,8 +1,8 @@
 /* module.c -- the Apache module: start-up checks, child start-up, URL mapping and the handler.
  *
  *   post_config   (parent, second pass only) refuse to start next to mod_wsgi/mod_python or when
- *                 the children's user cannot read the embedded Python; warn about directives that
- *                 are accepted for compatibility only.
+ *                 the children's user cannot read the embedded Python (readable.c); warn about
+ *                 directives that are accepted for compatibility only.
  *   child_init    start Python (interp.c) and preload scripts.
  *   translate_name  WSGIScriptAlias / WSGIScriptAliasMatch (after mod_alias, so Alias wins).
  *   handler       wsgi-script, application/x-httpd-wsgi and WSGIHandlerScript names: build the
@@ -24,93 +24,6 @@ void wx_log_server(int level, const char *msg)
 }
 
 /* ---------------------------------------------------------------- post_config */
-
-static int user_in_group(uid_t uid, gid_t gid, gid_t want)
-{
-    struct passwd *pw;
-    gid_t groups[256];
-    int n = 256, i;
-    if (gid == want)
-        return 1;
-    pw = getpwuid(uid);
-    if (!pw || getgrouplist(pw->pw_name, gid, groups, &n) < 0)
-        return 0;
-    for (i = 0; i < n; i++)
-        if (groups[i] == want)
-            return 1;
-    return 0;
-}
-
-static int may(const struct stat *st, uid_t uid, gid_t gid, mode_t bits /* 4 read, 1 exec */)
-{
-    if (uid == 0)
-        return 1;
-    if (st->st_uid == uid)
-        return ((st->st_mode >> 6) & bits) == bits;
-    if (user_in_group(uid, gid, st->st_gid))
-        return ((st->st_mode >> 3) & bits) == bits;
-    return (st->st_mode & bits) == bits;
-}
-
-/* NULL when uid/gid can read path (every directory on the way searchable), else why not. */
-static const char *unreadable(apr_pool_t *p, const char *path, uid_t uid, gid_t gid)
-{
-    char *copy = apr_pstrdup(p, path), *slash;
-    struct stat st;
-    for (slash = strchr(copy + 1, '/'); slash; slash = strchr(slash + 1, '/')) {
-        *slash = '\0';
-        if (stat(copy, &st) == 0 && !may(&st, uid, gid, 1))
-            return apr_psprintf(p, "the directory %s is not searchable by it", copy);
-        *slash = '/';
-    }
-    if (stat(path, &st) != 0)
-        return apr_psprintf(p, "it does not exist");
-    if (!may(&st, uid, gid, S_ISDIR(st.st_mode) ? 5 : 4))
-        return apr_psprintf(p, "the file is not readable by it");
-    return NULL;
-}
-
-static const char *module_path(void)
-{
-    Dl_info info;
-    if (dladdr((void *)&wsgi_ext_module, &info) && info.dli_fname)
-        return info.dli_fname;
-    return NULL;
-}
-
-static int check_readable(apr_pool_t *p, server_rec *s)
-{
-    wx_server_config *sc = ap_get_module_config(s->module_config, &wsgi_ext_module);
-    uid_t uid = ap_unixd_config.user_id;
-    gid_t gid = ap_unixd_config.group_id;
-    const char *paths[8], *user = ap_unixd_config.user_name, *mod = module_path();
-    int n = 0, i;
-    if (geteuid() != 0 || uid == 0)
-        return OK;   /* the children run as us */
-    if (sc->sv[WX_SS_PYTHON_HOME])
-        paths[n++] = sc->sv[WX_SS_PYTHON_HOME];
-    else {
-        paths[n++] = WX_BUILD_PYTHON;
-        paths[n++] = WX_STDLIB_FILE;
-        paths[n++] = WX_SITE_PACKAGES;
-    }
-    if (mod) {
-        paths[n++] = mod;
-        paths[n++] = apr_pstrcat(p, ap_make_dirstr_parent(p, mod), "__init__.py", NULL);
-    }
-    for (i = 0; i < n; i++) {
-        const char *why = unreadable(p, paths[i], uid, gid);
-        if (why) {
-            ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s,
-                         "mod_wsgi_ext: the user '%s' that Apache children run as cannot read %s "
-                         "(%s); install mod_wsgi_ext with a Python that user can read, such as a "
-                         "virtual environment made with /usr/bin/python3 outside /root, or change "
-                         "the permissions", user ? user : "?", paths[i], why);
-            return !OK;
-        }
-    }
-    return OK;
-}
 
 static int wx_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, server_rec *s)
 {
@@ -135,7 +48,7 @@ static int wx_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp
             return !OK;
         }
     }
-    if (check_readable(ptemp, s) != OK)
+    if (wx_check_readable(ptemp, s) != OK)
         return !OK;
     warned = apr_hash_make(ptemp);    /* one warning per name, whatever the virtual hosts */
     for (vs = s; vs; vs = vs->next) {
@@ -168,9 +81,13 @@ static int wx_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp
 
 /* ---------------------------------------------------------------- child start */
 
+static void snapshot_environment(apr_pool_t *p);
+
 static void wx_child_init(apr_pool_t *p, server_rec *s)
 {
+    snapshot_environment(p);
     wx_start_python(p, s);
+    wx_shutdown_init(s);
     wx_preload_scripts(p, s);
 }
 
@@ -238,16 +155,34 @@ static int wx_translate(request_rec *r)
 
 /* ---------------------------------------------------------------- handler */
 
+/* The process environment as this child started (before Python, whose threads may change it:
+ * glibc's getenv() is not safe against a concurrent setenv(), and an application's os.environ
+ * must not choose interpreters). */
+static apr_table_t *wx_start_env;
+
+static void snapshot_environment(apr_pool_t *p)
+{
+    extern char **environ;
+    char **e;
+    wx_start_env = apr_table_make(p, 32);
+    for (e = environ; e && *e; e++) {
+        const char *eq = strchr(*e, '=');
+        if (eq)
+            apr_table_set(wx_start_env, apr_pstrndup(p, *e, eq - *e), eq + 1);
+    }
+}
+
 /* The value of %{ENV:name} for this request: a request note, then the request environment
- * (SetEnv, SetEnvIf, RewriteRule [E=]), then the process environment, as mod_wsgi looks. */
+ * (SetEnv, SetEnvIf, RewriteRule [E=]), then the process environment as the child started, as
+ * mod_wsgi looks (it reads the live one with getenv()). */
 static const char *env_value(request_rec *r, const char *spec)
 {
     const char *name = apr_pstrndup(r->pool, spec + 6, strlen(spec) - 7), *v;
     v = apr_table_get(r->notes, name);
     if (!v)
         v = apr_table_get(r->subprocess_env, name);
-    if (!v)
-        v = getenv(name);
+    if (!v && wx_start_env)
+        v = apr_table_get(wx_start_env, name);
     return v;
 }
 
@@ -361,7 +296,7 @@ static int wx_handler(request_rec *r)
     int pass_auth, reloading, map_head, rc, status = OK, handler_script = 0;
     wx_entered st;
     wx_interp *ip;
-    PyObject *env = NULL, *req = NULL, *res, *func;
+    PyObject *env = NULL, *req = NULL, *res, *func, *pyscript = NULL;
 
     if (!r->handler)
         return DECLINED;
@@ -466,7 +401,9 @@ static int wx_handler(request_rec *r)
 
     env = wx_build_environ(r, script_name, "", agroup, callable, reloading, pass_auth, map_head);
     req = env ? wx_request_new(r) : NULL;
-    func = req ? wx_interp_func(ip, "handle") : NULL;
+    /* the file name as Python's os functions take it: a $N substitution may put any bytes in */
+    pyscript = req ? PyUnicode_DecodeFSDefault(script) : NULL;
+    func = pyscript ? wx_interp_func(ip, "handle") : NULL;
     res = NULL;
     if (func) {
         const char *proxies = dc->sv[WX_DS_TRUSTED_PROXIES];
@@ -474,7 +411,7 @@ static int wx_handler(request_rec *r)
         /* the script's mtime (µs) as Apache just found it, so that the loader need not stat it */
         long long mtime = !handler_script && r->finfo.filetype == APR_REG
                           && (r->finfo.valid & APR_FINFO_MTIME) ? (long long)r->finfo.mtime : -1;
-        res = PyObject_CallFunction(func, "OOssiissL", req, env, script, callable, reloading,
+        res = PyObject_CallFunction(func, "OOOsiissL", req, env, pyscript, callable, reloading,
                                     /* WSGIErrorOverride: daemon mode only, as in mod_wsgi */
                                     0, headers ? headers : "",
                                     proxies ? proxies : "", mtime);
@@ -502,6 +439,7 @@ static int wx_handler(request_rec *r)
         wx_request_invalidate(req);
         Py_DECREF(req);
     }
+    Py_XDECREF(pyscript);
     Py_XDECREF(env);
     wx_leave(&st);
     return status;

@@ -124,6 +124,9 @@ wx_interp *wx_enter(const char *group, wx_entered *st, apr_pool_t *p, const char
 void wx_leave(wx_entered *st);
 PyObject *wx_interp_func(wx_interp *ip, const char *name);  /* new reference, or NULL */
 void wx_preload_scripts(apr_pool_t *p, server_rec *s);
+void wx_run_shutdown(void);           /* every interpreter's shutdown callbacks and atexit */
+int wx_thread_in_python(void);        /* async-signal-safe */
+apr_pool_t *wx_interp_pool(void);
 void wx_log_python_error(request_rec *r, server_rec *s, const char *what);
 
 /* request.c */
@@ -144,6 +147,12 @@ PyObject *wx_request_ended(void);    /* RuntimeError: the request a bridge objec
 /* auth.c */
 void wx_auth_register_hooks(apr_pool_t *p);
 int wx_auth_type_ready(void);
+
+/* shutdown.c */
+void wx_shutdown_init(server_rec *s);
+
+/* readable.c */
+int wx_check_readable(apr_pool_t *p, server_rec *s);   /* post_config: OK or !OK (logged) */
 
 /* module.c */
 const char *wx_resolve_app_group(request_rec *r, const char *spec, const char *script_name);

@@ -5,7 +5,13 @@ the body; ``read(-1)`` returns the rest of the body; chunked bodies arrive de-ch
 ``wsgi.input_terminated`` is always true: reading past the end returns ``b""``, never blocks.
 No single call asks the sink for more than ``MAX_READ`` bytes, so ``read(huge)`` on a small body
 does not allocate a huge buffer.
+
+Memory: what a call returns is built once (a sink read returned as is, or an ``io.BytesIO``
+whose ``getvalue()`` hands over its buffer without a copy); besides it the stream holds at most
+one sink read (``MAX_READ``) of data read ahead.  A 100 MB body without newlines therefore costs
+about 100 MB whether it is taken with ``read()``, ``readline()`` or ``readlines()``.
 """
+import io
 
 APLOG_ERR = 3
 CHUNK = 65536
@@ -19,53 +25,102 @@ class Input:
 
     def __init__(self, sink):
         self._read = sink.read
-        self._buf = bytearray()     # data read from the sink and not yet handed out
+        self._buf = bytearray()     # read ahead from the sink, not yet handed out (bounded)
         self._eof = False
 
-    def _fill(self, want=CHUNK):
-        """Append up to ``want`` more bytes to the buffer; False at the end of the body."""
+    def _more(self, want):
+        """One sink read of at most ``want`` bytes (>= 1); b"" at the end of the body."""
         if self._eof:
-            return False
+            return b""
         data = self._read(min(max(want, 1), MAX_READ))
         if not data:
             self._eof = True
-            return False
-        self._buf += data
-        return True
+        return data
 
     def _take(self, n):
-        data = bytes(self._buf[:n])
-        del self._buf[:n]
+        """The first n bytes of the read-ahead buffer (n <= its length), one copy."""
+        buf = self._buf
+        if n >= len(buf):
+            data = bytes(buf)
+            buf.clear()
+            return data
+        with memoryview(buf) as view:
+            data = bytes(view[:n])
+        del buf[:n]
         return data
+
+    def _start_output(self):
+        """An io.BytesIO holding the read-ahead buffer, which is emptied."""
+        out = io.BytesIO()
+        out.write(self._buf)
+        self._buf.clear()
+        return out
 
     def read(self, size=-1):
         if size is None or size < 0:
-            parts = [bytes(self._buf)]
-            self._buf.clear()
-            while not self._eof:
-                data = self._read(-1)
+            if self._buf:
+                out = self._start_output()
+            else:
+                first = self._more(CHUNK)
+                more = self._more(CHUNK) if first else b""     # b"" once a small body ended
+                if not more:
+                    return first            # a small body: no copy at all
+                out = io.BytesIO()
+                out.write(first)
+                out.write(more)
+                del first, more
+            # bounded sink reads appended to one buffer, which getvalue() hands over: reading
+            # the rest with read(-1) would make the sink double its buffer (a copy each time)
+            while True:
+                data = self._more(MAX_READ)
                 if not data:
-                    self._eof = True
-                    break
-                parts.append(data)
-            return b"".join(parts)
-        while len(self._buf) < size and self._fill(size - len(self._buf)):
-            pass
-        return self._take(size)
+                    return out.getvalue()
+                out.write(data)
+        if size <= len(self._buf):
+            return self._take(size)
+        if not self._buf:
+            first = self._more(size)
+            if len(first) == size or not first:
+                return first
+            self._buf += first              # at most MAX_READ
+        got = len(self._buf)
+        out = self._start_output()
+        while got < size:
+            data = self._more(size - got)
+            if not data:
+                break
+            out.write(data)
+            got += len(data)
+        return out.getvalue()
 
     def readline(self, size=-1):
-        if size is None:
+        if size is None or size < 0:
             size = -1
-        start = 0       # where to go on looking for a newline
-        while True:
-            nl = self._buf.find(b"\n", start)
-            if nl >= 0 and (size < 0 or nl < size):
-                return self._take(nl + 1)
-            if 0 <= size <= len(self._buf):
-                return self._take(size)
-            start = len(self._buf)
-            if not self._fill(CHUNK):
-                return self._take(len(self._buf))
+        buf = self._buf
+        end = len(buf) if size < 0 else min(size, len(buf))
+        nl = buf.find(b"\n", 0, end)
+        if nl >= 0:
+            return self._take(nl + 1)
+        if size >= 0 and len(buf) >= size:
+            return self._take(size)
+        if self._eof:
+            return self._take(len(buf))
+        # the line goes on past what is buffered: build it in one place, chunk by chunk
+        got = len(buf)
+        out = self._start_output()
+        while size < 0 or got < size:
+            data = self._more(CHUNK if size < 0 else min(CHUNK, size - got))
+            if not data:
+                break
+            nl = data.find(b"\n")
+            if nl >= 0:
+                with memoryview(data) as view:
+                    out.write(view[:nl + 1])
+                    self._buf += view[nl + 1:]
+                break
+            out.write(data)
+            got += len(data)
+        return out.getvalue()
 
     def readlines(self, hint=-1):
         lines, total = [], 0
