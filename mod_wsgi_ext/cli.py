@@ -199,7 +199,8 @@ def _answers(host, port):
     the port was free before Apache started, so it is this Apache)."""
     try:
         with socket.create_connection((host, port), timeout=2) as s:
-            s.sendall(b"OPTIONS * HTTP/1.0\r\n\r\n")
+            s.sendall(b"OPTIONS * HTTP/1.0\r\nUser-Agent: %s\r\n\r\n"
+                      % serverconf.PROBE_AGENT.encode())
             return s.recv(5) == b"HTTP/"
     except OSError:
         return False

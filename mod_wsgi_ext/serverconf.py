@@ -17,6 +17,7 @@ from mod_wsgi_ext.quoting import DOLLAR_DEFINE, conf_dir_quote, conf_quote, sh_q
 PKG = os.path.dirname(os.path.abspath(__file__))
 MODDIR = "/usr/lib/apache2/modules"
 GROUP_NAME = "mod_wsgi_ext"
+PROBE_AGENT = "mod-wsgi-ext-serve-probe"
 
 
 def _template(name):
@@ -198,7 +199,9 @@ def httpd_conf(opts, root, load_module_line, run_user, daemon):
            "ErrorLog %s" % q(error_log, "--error-log"),
            "LogLevel %s" % opts.log_level,
            'LogFormat "%h %l %u %t \\"%r\\" %>s %b" common',
-           "CustomLog %s common" % q(access_log, "--access-log"),
+           # serve's own "is Apache answering" probe stays out of the access log
+           "CustomLog %s common \"expr=!(%%{REQUEST_METHOD} == 'OPTIONS' && "
+           "%%{HTTP_USER_AGENT} == '%s')\"" % (q(access_log, "--access-log"), PROBE_AGENT),
            "TypesConfig /etc/mime.types", ""]
     out += ["LoadModule %s_module %s/mod_%s.so" % (m, MODDIR, m) for m in mods]
     if run_user:
