@@ -3,17 +3,25 @@
  * The Python side (mod_wsgi_ext/wsgi/, mod_wsgi_ext/runtime/embedded.py) speaks WSGI; it reaches
  * Apache only through the methods of wx_RequestType below, a handful of calls per request:
  * read(n), start(status, reason, headers), write(data, flush), sendfile(fd, offset, length),
- * log(level, text), abort(); attributes aborted, started, header_only.  These work in any
+ * log(level, text), abort(); attributes aborted, started, header_only, alive.  These work in any
  * interpreter (the type is static and the module mod_wsgi_ext._apache is created in each
- * interpreter by wx_apache_module_new()).  Once the Apache handler returns, the object is
- * invalidated and every method raises RuntimeError.
+ * interpreter by wx_apache_module_new()).
+ *
+ * An application may hold the object and call it from any thread at any time.  Every method that
+ * reaches Apache holds the object's lock while it does (the GIL is released while it waits for
+ * it), so calls from several threads are serialised; once the Apache handler returns,
+ * wx_request_invalidate() waits (GIL released) until no thread is inside Apache for the request,
+ * and every later call raises RuntimeError.  What Apache keeps is its own: start() copies and
+ * re-checks the head, sendfile() opens its own descriptor for the file.
  */
 #include "wx.h"
 
 typedef struct {
     PyObject_HEAD
-    request_rec *r;
+    request_rec *r;             /* NULL once the request ended; changed only with the GIL held */
     apr_bucket_brigade *bb;
+    pthread_mutex_t lock;       /* held by the one thread using r (GIL released while waiting) */
+    unsigned long owner;        /* thread ident of the holder, 0 when free (GIL held to access) */
     int read_eof;
     int started;
     int ended;      /* abort() sent the end of the response: nothing more may follow it */
@@ -25,30 +33,67 @@ PyObject *wx_request_ended(void)
     return NULL;
 }
 
-#define REQ(self) request_rec *r = ((wx_RequestObject *)(self))->r; if (!r) return wx_request_ended()
+/* Take the request for the calling thread: its request_rec with the lock held, or NULL with
+ * RuntimeError when the request has ended (also after waiting for it) or when this thread is
+ * already inside a call on it (a finalizer run by the garbage collector during one).  Uncontended,
+ * this is a trylock; pair every non-NULL result with req_leave(). */
+static request_rec *req_enter(wx_RequestObject *o)
+{
+    unsigned long me = PyThread_get_thread_ident();
+    if (!o->r)
+        return (request_rec *)wx_request_ended();
+    if (pthread_mutex_trylock(&o->lock) != 0) {
+        if (o->owner == me) {
+            PyErr_SetString(PyExc_RuntimeError, "mod_wsgi_ext: the request object was called "
+                            "again from inside one of its own calls");
+            return NULL;
+        }
+        Py_BEGIN_ALLOW_THREADS
+        pthread_mutex_lock(&o->lock);
+        Py_END_ALLOW_THREADS
+        if (!o->r) {
+            pthread_mutex_unlock(&o->lock);
+            return (request_rec *)wx_request_ended();
+        }
+    }
+    o->owner = me;
+    return o->r;
+}
+
+static void req_leave(wx_RequestObject *o)
+{
+    o->owner = 0;
+    pthread_mutex_unlock(&o->lock);
+}
 
 static PyObject *req_read(PyObject *self, PyObject *args)
 {
     wx_RequestObject *o = (wx_RequestObject *)self;
     Py_ssize_t n = -1, got = 0, cap;
     PyObject *buf;
-    REQ(self);
+    request_rec *r;
     if (!PyArg_ParseTuple(args, "|n", &n))
         return NULL;
+    if (!o->r)
+        return wx_request_ended();
     if (o->read_eof || n == 0)
         return PyBytes_FromStringAndSize("", 0);
     cap = n > 0 ? n : 16384;
     buf = PyBytes_FromStringAndSize(NULL, cap);
     if (!buf)
         return NULL;
-    for (;;) {
+    if (!(r = req_enter(o))) {
+        Py_DECREF(buf);
+        return NULL;
+    }
+    while (!o->read_eof) {
         long rc;
         if (got == cap) {
             if (n > 0)
                 break;
             cap *= 2;
             if (_PyBytes_Resize(&buf, cap) < 0)
-                return NULL;
+                break;
         }
         Py_BEGIN_ALLOW_THREADS
         rc = ap_get_client_block(r, PyBytes_AS_STRING(buf) + got, cap - got);
@@ -58,39 +103,105 @@ static PyObject *req_read(PyObject *self, PyObject *args)
             break;
         }
         if (rc < 0) {
-            Py_DECREF(buf);
+            Py_CLEAR(buf);
             PyErr_SetString(PyExc_OSError, "mod_wsgi_ext: request data read error (the client "
                             "went away or sent a malformed body)");
-            return NULL;
+            break;
         }
         got += rc;
         if (n > 0)
             break;    /* a short read is fine: the caller loops */
     }
-    if (got != cap && _PyBytes_Resize(&buf, got) < 0)
+    req_leave(o);
+    if (buf && got != cap && _PyBytes_Resize(&buf, got) < 0)
         return NULL;
     return buf;
 }
 
-/* A str checked by the Python side (latin-1, no control characters) as a C string: ASCII text
- * as is (no copy), other latin-1 text encoded byte for byte into the pool, as HTTP wants it. */
-static const char *latin1(request_rec *r, PyObject *s)
+/* ------------------------------------------------------------------ the response head */
+
+/* The rules start_response applies (wsgi/response.py), checked again here so that nothing the
+ * Python side would refuse reaches Apache, whoever calls start(): header names are tokens, the
+ * status reason and header values are latin-1 without control characters other than TAB, a
+ * Content-Length is digits (optionally surrounded by blanks) that fit in 63 bits. */
+static const char wx_tchar[256] = {
+    ['!'] = 1, ['#'] = 1, ['$'] = 1, ['%'] = 1, ['&'] = 1, ['\''] = 1, ['*'] = 1, ['+'] = 1,
+    ['-'] = 1, ['.'] = 1, ['^'] = 1, ['_'] = 1, ['`'] = 1, ['|'] = 1, ['~'] = 1,
+    ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1,
+    ['8'] = 1, ['9'] = 1,
+    ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1, ['H'] = 1,
+    ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1,
+    ['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1,
+    ['Y'] = 1, ['Z'] = 1,
+    ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1, ['h'] = 1,
+    ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1,
+    ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1,
+    ['y'] = 1, ['z'] = 1,
+};
+
+/* The latin-1 text of a str as a NUL-terminated C string owned by the str (every checked string
+ * holds no NUL), or NULL with an exception: TypeError when not a str, ValueError when it is not
+ * latin-1 or holds a character not allowed (token: a header name; else text). */
+static const char *checked_text(PyObject *s, int token, const char *what)
 {
-    PyObject *b;
-    const char *copy;
+    const unsigned char *p;
+    Py_ssize_t i = 0, n;
     if (!PyUnicode_Check(s)) {
-        PyErr_SetString(PyExc_TypeError, "response status and headers must be str");
+        PyErr_Format(PyExc_TypeError, "the %s must be str", what);
         return NULL;
     }
-    if (PyUnicode_IS_ASCII(s))
-        return PyUnicode_AsUTF8(s);
-    b = PyUnicode_AsLatin1String(s);
-    if (!b)
+    if (PyUnicode_READY(s) < 0)
         return NULL;
-    copy = apr_pstrmemdup(r->pool, PyBytes_AS_STRING(b), PyBytes_GET_SIZE(b));
-    Py_DECREF(b);
-    return copy;
+    n = PyUnicode_GET_LENGTH(s);
+    if (PyUnicode_KIND(s) != PyUnicode_1BYTE_KIND)
+        goto bad;
+    p = PyUnicode_1BYTE_DATA(s);
+    if (token) {
+        if (n == 0)
+            goto bad;
+        for (; i < n; i++)
+            if (!wx_tchar[p[i]])
+                goto bad;
+        return (const char *)p;
+    }
+    /* eight at a time while no byte is below 0x20 or 0x7f (a TAB ends this fast path) */
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w, d;
+        memcpy(&w, p + i, 8);
+        d = w ^ 0x7f7f7f7f7f7f7f7fULL;
+        if (((w - 0x2020202020202020ULL) & ~w & 0x8080808080808080ULL)
+            | ((d - 0x0101010101010101ULL) & ~d & 0x8080808080808080ULL))
+            break;
+    }
+    for (; i < n; i++)
+        if ((p[i] < 0x20 && p[i] != '\t') || p[i] == 0x7f)
+            goto bad;
+    return (const char *)p;
+bad:
+    PyErr_Format(PyExc_ValueError, "mod_wsgi_ext: invalid %s %R", what, s);
+    return NULL;
 }
+
+/* a Content-Length value: blanks, digits, blanks; -1 when it is anything else or too large */
+static apr_off_t checked_length(const char *v)
+{
+    apr_off_t n = 0;
+    int digits = 0;
+    while (*v == ' ' || *v == '\t')
+        v++;
+    for (; *v >= '0' && *v <= '9'; v++, digits++) {
+        if (n > (APR_INT64_MAX - 9) / 10)
+            return -1;
+        n = n * 10 + (*v - '0');
+    }
+    while (*v == ' ' || *v == '\t')
+        v++;
+    return digits && !*v ? n : -1;
+}
+
+/* the checked header (name, value) tuple's name is this one (ASCII case-insensitively) */
+#define IS_NAME(item, lit) (PyUnicode_GET_LENGTH(PyTuple_GET_ITEM(item, 0)) == sizeof(lit) - 1 \
+    && !strcasecmp((const char *)PyUnicode_1BYTE_DATA(PyTuple_GET_ITEM(item, 0)), lit))
 
 static PyObject *req_start(PyObject *self, PyObject *args)
 {
@@ -99,36 +210,70 @@ static PyObject *req_start(PyObject *self, PyObject *args)
     const char *reason;
     PyObject *headers, *reason_obj;
     Py_ssize_t i, n;
-    REQ(self);
-    if (!PyArg_ParseTuple(args, "iUO!", &status, &reason_obj, &PyList_Type, &headers))
+    apr_off_t length = -1;      /* the last Content-Length */
+    request_rec *r;
+    if (!PyArg_ParseTuple(args, "iOO!", &status, &reason_obj, &PyList_Type, &headers))
         return NULL;
-    if (!(reason = latin1(r, reason_obj)))
+    if (!o->r)
+        return wx_request_ended();
+    if (status < 100 || status > 999) {
+        PyErr_Format(PyExc_ValueError, "mod_wsgi_ext: invalid status %d", status);
         return NULL;
-    r->status = status;
-    r->status_line = apr_psprintf(r->pool, "%03d %s", status, reason);
+    }
+    if (!(r = req_enter(o)))
+        return NULL;
+    if (o->started) {
+        /* the head was given already (two threads racing to send the first data, say): it
+         * stays as it was checked and given */
+        req_leave(o);
+        Py_RETURN_NONE;
+    }
+    /* From here to the end the GIL is not released and no Python code runs, so the list and
+     * its items cannot change between the check and the copy into Apache's tables.  All is
+     * checked before anything is changed. */
     n = PyList_GET_SIZE(headers);
+    if (!(reason = checked_text(reason_obj, 0, "status reason")))
+        goto fail;
     for (i = 0; i < n; i++) {
         PyObject *item = PyList_GET_ITEM(headers, i);
         const char *name, *value;
         if (!PyTuple_Check(item) || PyTuple_GET_SIZE(item) != 2) {
             PyErr_SetString(PyExc_TypeError, "headers must be (name, value) tuples");
-            return NULL;
+            goto fail;
         }
-        name = latin1(r, PyTuple_GET_ITEM(item, 0));
-        value = name ? latin1(r, PyTuple_GET_ITEM(item, 1)) : NULL;
-        if (!value)
-            return NULL;
-        if (!strcasecmp(name, "Content-Type"))
-            ap_set_content_type(r, apr_pstrdup(r->pool, value));
-        else if (!strcasecmp(name, "Content-Length"))
-            ap_set_content_length(r, apr_atoi64(value));
-        else
-            apr_table_add(r->headers_out, name, value);
+        if (!(name = checked_text(PyTuple_GET_ITEM(item, 0), 1, "response header name"))
+            || !(value = checked_text(PyTuple_GET_ITEM(item, 1), 0, "response header value")))
+            goto fail;
+        if (IS_NAME(item, "Content-Length") && (length = checked_length(value)) < 0) {
+            PyErr_Format(PyExc_ValueError, "mod_wsgi_ext: invalid Content-Length %R",
+                         PyTuple_GET_ITEM(item, 1));
+            goto fail;
+        }
     }
+    r->status = status;
+    r->status_line = apr_psprintf(r->pool, "%03d %s", status, reason);
+    for (i = 0; i < n; i++) {
+        PyObject *item = PyList_GET_ITEM(headers, i);
+        const char *name = (const char *)PyUnicode_1BYTE_DATA(PyTuple_GET_ITEM(item, 0));
+        const char *value = (const char *)PyUnicode_1BYTE_DATA(PyTuple_GET_ITEM(item, 1));
+        if (IS_NAME(item, "Content-Type"))
+            ap_set_content_type(r, apr_pstrdup(r->pool, value));
+        else if (!IS_NAME(item, "Content-Length"))
+            apr_table_add(r->headers_out, name, value);     /* copies both */
+    }
+    if (length >= 0)
+        ap_set_content_length(r, length);                   /* the last one, as Apache would */
     o->started = 1;
+    req_leave(o);
     Py_RETURN_NONE;
+fail:
+    req_leave(o);
+    return NULL;
 }
 
+/* ------------------------------------------------------------------ the response body */
+
+/* pass what is in the brigade down the output filters; called with the lock held */
 static PyObject *pass_brigade(wx_RequestObject *o, request_rec *r)
 {
     apr_status_t rv;
@@ -147,54 +292,109 @@ static PyObject *req_write(PyObject *self, PyObject *args)
     Py_buffer data;
     int flush = 0;
     PyObject *res;
-    REQ(self);
+    request_rec *r;
     if (!PyArg_ParseTuple(args, "y*|p", &data, &flush))
         return NULL;
-    if (r->connection->aborted || o->ended) {
+    if (!(r = req_enter(o))) {
         PyBuffer_Release(&data);
-        Py_RETURN_FALSE;
+        return NULL;
     }
-    if (data.len)
-        APR_BRIGADE_INSERT_TAIL(o->bb, apr_bucket_transient_create(data.buf, data.len,
-                                                                   r->connection->bucket_alloc));
-    if (flush)
-        APR_BRIGADE_INSERT_TAIL(o->bb, apr_bucket_flush_create(r->connection->bucket_alloc));
-    res = pass_brigade(o, r);
+    if (r->connection->aborted || o->ended) {
+        res = Py_False;
+        Py_INCREF(res);
+    }
+    else {
+        if (data.len)
+            APR_BRIGADE_INSERT_TAIL(o->bb, apr_bucket_transient_create(
+                                        data.buf, data.len, r->connection->bucket_alloc));
+        if (flush)
+            APR_BRIGADE_INSERT_TAIL(o->bb, apr_bucket_flush_create(r->connection->bucket_alloc));
+        res = pass_brigade(o, r);
+    }
+    req_leave(o);
     PyBuffer_Release(&data);
     return res;
 }
 
+/* sendfile(fd, offset, length): send part of a regular file.  Apache gets a descriptor of its
+ * own, opened afresh through /proc (its own file offset too, so that the application may go on
+ * using its file) or else duplicated, in the request pool like a file the core handler opens, so
+ * that it stays valid for as long as any filter (mod_http2 sends later, from another thread)
+ * holds the bucket, whatever the application does with its own descriptor afterwards.  Memory
+ * mapping is off for it: a file the application truncates must not be a SIGBUS. */
 static PyObject *req_sendfile(PyObject *self, PyObject *args)
 {
     wx_RequestObject *o = (wx_RequestObject *)self;
     int fd;
     long long offset, length;
-    apr_file_t *f = NULL;
-    apr_os_file_t osf;
-    REQ(self);
+    struct stat st, own;
+    apr_file_t *f = NULL, *app = NULL;
+    apr_os_file_t osf, ownfd;
+    apr_bucket *e;
+    PyObject *res;
+    request_rec *r;
     if (!PyArg_ParseTuple(args, "iLL", &fd, &offset, &length))
         return NULL;
-    if (o->ended)
-        Py_RETURN_FALSE;
-    osf = fd;
-    if (apr_os_file_put(&f, &osf, APR_FOPEN_READ | APR_FOPEN_SENDFILE_ENABLED, r->pool)
-        != APR_SUCCESS) {
-        PyErr_SetString(PyExc_OSError, "mod_wsgi_ext: cannot use the file for sendfile");
+    if (!o->r)
+        return wx_request_ended();
+    if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        PyErr_SetString(PyExc_ValueError, "mod_wsgi_ext: sendfile() needs an open regular file");
         return NULL;
     }
+    if (offset < 0 || length < 0 || offset > st.st_size || length > st.st_size - offset) {
+        PyErr_Format(PyExc_ValueError, "mod_wsgi_ext: sendfile() range %lld+%lld is outside the "
+                     "file (%lld bytes)", offset, length, (long long)st.st_size);
+        return NULL;
+    }
+    if (!(r = req_enter(o)))
+        return NULL;
+    if (o->ended) {
+        req_leave(o);
+        Py_RETURN_FALSE;
+    }
+    if (apr_file_open(&f, apr_psprintf(r->pool, "/proc/self/fd/%d", fd),
+                      APR_FOPEN_READ | APR_FOPEN_SENDFILE_ENABLED, 0, r->pool) != APR_SUCCESS
+        || apr_os_file_get(&ownfd, f) != APR_SUCCESS || fstat(ownfd, &own) != 0
+        || own.st_dev != st.st_dev || own.st_ino != st.st_ino) {
+        if (f)
+            apr_file_close(f);
+        f = NULL;
+        osf = fd;
+        if (apr_os_file_put(&app, &osf, APR_FOPEN_READ | APR_FOPEN_SENDFILE_ENABLED, r->pool)
+            != APR_SUCCESS || apr_file_dup(&f, app, r->pool) != APR_SUCCESS
+            || apr_os_file_get(&ownfd, f) != APR_SUCCESS || fstat(ownfd, &own) != 0
+            || own.st_dev != st.st_dev || own.st_ino != st.st_ino) {
+            /* (or another thread closed the number meanwhile and it now holds another file) */
+            if (f)
+                apr_file_close(f);
+            req_leave(o);
+            PyErr_SetString(PyExc_OSError, "mod_wsgi_ext: cannot take a descriptor of the file "
+                            "for sendfile");
+            return NULL;
+        }
+    }
     apr_brigade_insert_file(o->bb, f, (apr_off_t)offset, (apr_off_t)length, r->pool);
-    /* flush so the file is sent before the caller closes it */
+    for (e = APR_BRIGADE_FIRST(o->bb); e != APR_BRIGADE_SENTINEL(o->bb); e = APR_BUCKET_NEXT(e))
+        if (APR_BUCKET_IS_FILE(e))
+            apr_bucket_file_enable_mmap(e, 0);
     APR_BRIGADE_INSERT_TAIL(o->bb, apr_bucket_flush_create(r->connection->bucket_alloc));
-    return pass_brigade(o, r);
+    res = pass_brigade(o, r);
+    req_leave(o);
+    return res;
 }
 
 static PyObject *req_abort(PyObject *self, PyObject *noargs)
 {
     wx_RequestObject *o = (wx_RequestObject *)self;
     conn_rec *c;
-    REQ(self);
-    if (o->ended)
+    PyObject *res;
+    request_rec *r = req_enter(o);
+    if (!r)
+        return NULL;
+    if (o->ended) {
+        req_leave(o);
         Py_RETURN_FALSE;
+    }
     o->ended = 1;
     c = r->connection;
     /* A response already under way cannot become an error page: end it as broken, so that the
@@ -206,7 +406,9 @@ static PyObject *req_abort(PyObject *self, PyObject *noargs)
         APR_BRIGADE_INSERT_TAIL(o->bb, ap_bucket_error_create(HTTP_BAD_GATEWAY, NULL, r->pool,
                                                               c->bucket_alloc));
     APR_BRIGADE_INSERT_TAIL(o->bb, apr_bucket_eos_create(c->bucket_alloc));
-    return pass_brigade(o, r);
+    res = pass_brigade(o, r);
+    req_leave(o);
+    return res;
 }
 
 /* The arguments of a log(level, text) call: the text as UTF-8 bytes whatever it holds (lone
@@ -234,9 +436,19 @@ PyObject *wx_log_request(request_rec *r, PyObject *args)
 
 static PyObject *req_log(PyObject *self, PyObject *args)
 {
-    REQ(self);
-    return wx_log_request(r, args);
+    wx_RequestObject *o = (wx_RequestObject *)self;
+    PyObject *res;
+    request_rec *r = req_enter(o);
+    if (!r)
+        return NULL;
+    res = wx_log_request(r, args);
+    req_leave(o);
+    return res;
 }
+
+/* The getters read plain fields with the GIL held: r cannot end meanwhile, since
+ * wx_request_invalidate() clears it with the GIL held. */
+#define REQ(self) request_rec *r = ((wx_RequestObject *)(self))->r; if (!r) return wx_request_ended()
 
 static PyObject *req_get_aborted(PyObject *self, void *closure)
 {
@@ -262,7 +474,8 @@ static PyObject *req_get_alive(PyObject *self, void *closure)
 
 static PyMethodDef req_methods[] = {
     {"read", req_read, METH_VARARGS, "read(n=-1) -> bytes of the request body"},
-    {"start", req_start, METH_VARARGS, "start(status, reason, headers): set the response head"},
+    {"start", req_start, METH_VARARGS,
+     "start(status, reason, headers): set the response head (once: later calls change nothing)"},
     {"write", req_write, METH_VARARGS, "write(data, flush=False) -> False once the client is gone"},
     {"sendfile", req_sendfile, METH_VARARGS, "sendfile(fd, offset, length) -> bool"},
     {"abort", req_abort, METH_NOARGS, "end a started response as broken and close the connection"},
@@ -278,32 +491,31 @@ static PyGetSetDef req_getset[] = {
     {NULL}
 };
 
+static void req_dealloc(PyObject *self)
+{
+    /* nobody holds the lock: every call holds a reference to the object while it runs */
+    pthread_mutex_destroy(&((wx_RequestObject *)self)->lock);
+    Py_TYPE(self)->tp_free(self);
+}
+
 PyTypeObject wx_RequestType = {
     PyVarObject_HEAD_INIT(NULL, 0)
     .tp_name = "mod_wsgi_ext._apache.Request",
     .tp_basicsize = sizeof(wx_RequestObject),
+    .tp_dealloc = req_dealloc,
     .tp_flags = Py_TPFLAGS_DEFAULT,
     .tp_doc = "The Apache request a WSGI application is answering (internal).",
     .tp_methods = req_methods,
     .tp_getset = req_getset,
 };
 
-/* what the MPM says about this child; it does not change while the child runs */
-static int wx_mpm_threaded, wx_mpm_max_daemons;
-static PyObject *wx_static_version, *wx_apache_version;   /* shared by every environ */
-
 /* Once per child, in the main interpreter before any request: the static types every
  * interpreter shares, and the constants of the environ.  -1 with a Python error on failure. */
 int wx_request_type_ready(void)
 {
-    ap_mpm_query(AP_MPMQ_IS_THREADED, &wx_mpm_threaded);
-    ap_mpm_query(AP_MPMQ_MAX_DAEMONS, &wx_mpm_max_daemons);
     if (PyType_Ready(&wx_RequestType) < 0 || wx_auth_type_ready() < 0)
         return -1;
-    wx_static_version = Py_BuildValue("(ii)", 1, 0);
-    wx_apache_version = Py_BuildValue("(iii)", AP_SERVER_MAJORVERSION_NUMBER,
-                                      AP_SERVER_MINORVERSION_NUMBER, AP_SERVER_PATCHLEVEL_NUMBER);
-    return wx_static_version && wx_apache_version ? 0 : -1;
+    return wx_environ_ready();
 }
 
 PyObject *wx_request_new(request_rec *r)
@@ -311,6 +523,11 @@ PyObject *wx_request_new(request_rec *r)
     wx_RequestObject *o = PyObject_New(wx_RequestObject, &wx_RequestType);
     if (!o)
         return NULL;
+    if (pthread_mutex_init(&o->lock, NULL) != 0) {
+        PyObject_Free(o);
+        return PyErr_NoMemory();
+    }
+    o->owner = 0;
     o->r = r;
     o->bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
     o->read_eof = 0;
@@ -335,142 +552,22 @@ int wx_request_end_broken(PyObject *req)
     return 1;
 }
 
+/* The handler is about to return: wait (GIL released) until no other thread is inside Apache
+ * for this request, then make every later call raise RuntimeError.  Called with the GIL held by
+ * the handler's thread, outside any call on the object. */
 void wx_request_invalidate(PyObject *req)
 {
-    ((wx_RequestObject *)req)->r = NULL;
-}
-
-/* ------------------------------------------------------------------ environ */
-
-/* Environ keys: one str per key text per interpreter, made on first use and reused.  Making,
- * hashing and freeing a fresh str for each of the ~40 keys of every request was about half the cost
- * of the environ, and PyDict_SetItemString is worse still: it interns each key, adding it to and
- * (when the environ is freed) removing it from the interned-string table (callgrind, hello world).
- * Header-derived names are chosen by clients, so a cache stops growing at WX_ENV_KEYS_MAX and
- * further keys are made per request.  Only touched with the GIL held. */
-#define WX_ENV_KEYS_MAX 512
-
-typedef struct wx_env_keys {
-    int64_t interp_id;
-    apr_hash_t *map;                    /* key text -> str (a reference held by the cache) */
-    struct wx_env_keys *next;
-} wx_env_keys;
-
-static apr_pool_t *wx_env_keys_pool;
-static wx_env_keys *wx_env_keys_list;
-
-static wx_env_keys *env_keys(void)
-{
-    int64_t id = PyInterpreterState_GetID(PyInterpreterState_Get());
-    wx_env_keys *kc;
-    for (kc = wx_env_keys_list; kc; kc = kc->next)
-        if (kc->interp_id == id)
-            return kc;
-    if (id < 0 || (!wx_env_keys_pool && apr_pool_create(&wx_env_keys_pool, NULL) != APR_SUCCESS)) {
-        PyErr_Clear();
-        return NULL;                    /* no cache: keys are made per request */
+    wx_RequestObject *o = (wx_RequestObject *)req;
+    if (!o->r)
+        return;
+    if (pthread_mutex_trylock(&o->lock) != 0) {
+        Py_BEGIN_ALLOW_THREADS
+        pthread_mutex_lock(&o->lock);
+        Py_END_ALLOW_THREADS
     }
-    kc = apr_pcalloc(wx_env_keys_pool, sizeof(*kc));
-    kc->interp_id = id;
-    kc->map = apr_hash_make(wx_env_keys_pool);
-    kc->next = wx_env_keys_list;
-    wx_env_keys_list = kc;
-    return kc;
-}
-
-static int set_obj(wx_env_keys *kc, PyObject *d, const char *key, PyObject *v)
-{
-    apr_ssize_t len = strlen(key);
-    PyObject *k = kc ? apr_hash_get(kc->map, key, len) : NULL;
-    int rc;
-    if (k)
-        return PyDict_SetItem(d, k, v);
-    k = PyUnicode_FromStringAndSize(key, len);
-    if (!k)
-        return -1;
-    rc = PyDict_SetItem(d, k, v);       /* also computes and caches the str's hash */
-    if (rc == 0 && kc && apr_hash_count(kc->map) < WX_ENV_KEYS_MAX) {
-        apr_hash_set(kc->map, apr_pstrmemdup(wx_env_keys_pool, key, len), len, k);
-        return 0;                       /* the cache keeps our reference */
-    }
-    Py_DECREF(k);
-    return rc;
-}
-
-static int set_str(wx_env_keys *kc, PyObject *d, const char *key, const char *val)
-{
-    PyObject *v = PyUnicode_DecodeLatin1(val, strlen(val), NULL);
-    int rc = v ? set_obj(kc, d, key, v) : -1;
-    Py_XDECREF(v);
-    return rc;
-}
-
-PyObject *wx_build_environ(request_rec *r, const char *script_name_override,
-                           const char *process_group, const char *application_group,
-                           const char *callable_object, int script_reloading,
-                           int pass_authorization, int map_head)
-{
-    PyObject *env = PyDict_New();
-    wx_env_keys *kc = env_keys();
-    const apr_array_header_t *arr;
-    const apr_table_entry_t *e;
-    int i;
-    const char *script_name;
-    if (!env)
-        return NULL;
-
-    arr = apr_table_elts(r->subprocess_env);
-    e = (const apr_table_entry_t *)arr->elts;
-    for (i = 0; i < arr->nelts; i++) {
-        if (!e[i].key || !e[i].val)
-            continue;
-        if (set_str(kc, env, e[i].key, e[i].val) < 0)
-            goto fail;
-    }
-    if (pass_authorization) {
-        const char *auth = apr_table_get(r->headers_in, "Authorization");
-        if (auth && set_str(kc, env, "HTTP_AUTHORIZATION", auth) < 0)
-            goto fail;
-    }
-
-    /* CGI variables (as ap_add_cgi_vars, without its PATH_TRANSLATED sub-request and, like
-     * mod_wsgi 6, without GATEWAY_INTERFACE: a WSGI environ is not CGI) */
-    if (set_str(kc, env, "SERVER_PROTOCOL", r->protocol) < 0
-        || set_str(kc, env, "REQUEST_METHOD",
-                   map_head && r->header_only ? "GET" : r->method) < 0
-        || set_str(kc, env, "QUERY_STRING", r->args ? r->args : "") < 0
-        || set_str(kc, env, "REQUEST_URI", r->unparsed_uri) < 0)
-        goto fail;
-    if (script_name_override)
-        script_name = script_name_override;
-    else if (r->path_info && *r->path_info)
-        script_name = apr_pstrndup(r->pool, r->uri, ap_find_path_info(r->uri, r->path_info));
-    else
-        script_name = r->uri;
-    if (set_str(kc, env, "SCRIPT_NAME", script_name) < 0
-        || set_str(kc, env, "PATH_INFO", r->path_info ? r->path_info : "") < 0)
-        goto fail;
-
-    if (set_obj(kc, env, "wsgi.version", wx_static_version) < 0
-        || set_str(kc, env, "wsgi.url_scheme", ap_http_scheme(r)) < 0
-        || set_obj(kc, env, "wsgi.multithread",
-                   wx_mpm_threaded != AP_MPMQ_NOT_SUPPORTED ? Py_True : Py_False) < 0
-        || set_obj(kc, env, "wsgi.multiprocess", wx_mpm_max_daemons != 1 ? Py_True : Py_False) < 0
-        || set_obj(kc, env, "wsgi.run_once", Py_False) < 0
-        || set_obj(kc, env, "wsgi.input_terminated", Py_True) < 0
-        || set_str(kc, env, "mod_wsgi.process_group", process_group) < 0
-        || set_str(kc, env, "mod_wsgi.application_group", application_group) < 0
-        || set_str(kc, env, "mod_wsgi.callable_object", callable_object) < 0
-        || set_str(kc, env, "mod_wsgi.script_reloading", script_reloading ? "1" : "0") < 0
-        || set_str(kc, env, "mod_wsgi.request_id", r->log_id ? r->log_id : "") < 0
-        || set_str(kc, env, "mod_wsgi.request_start",
-                   apr_psprintf(r->pool, "%" APR_TIME_T_FMT, r->request_time)) < 0
-        || set_obj(kc, env, "apache.version", wx_apache_version) < 0)
-        goto fail;
-    return env;
-fail:
-    Py_DECREF(env);
-    return NULL;
+    o->r = NULL;
+    o->bb = NULL;
+    pthread_mutex_unlock(&o->lock);
 }
 
 /* ------------------------------------------------------------------ module */
@@ -506,8 +603,7 @@ PyObject *wx_apache_module_new(void)
     ap_mpm_query(AP_MPMQ_IS_THREADED, &threaded);
     ap_mpm_query(AP_MPMQ_MAX_DAEMONS, &max_daemons);
     ap_mpm_query(AP_MPMQ_MAX_THREADS, &max_threads);
-    Py_INCREF(&wx_RequestType);
-    if (PyModule_AddObject(m, "Request", (PyObject *)&wx_RequestType) < 0
+    if (PyModule_AddObjectRef(m, "Request", (PyObject *)&wx_RequestType) < 0
         || PyModule_AddIntConstant(m, "threaded", threaded != AP_MPMQ_NOT_SUPPORTED) < 0
         || PyModule_AddIntConstant(m, "max_daemons", max_daemons) < 0
         || PyModule_AddIntConstant(m, "max_threads", max_threads > 0 ? max_threads : 1) < 0

@@ -135,10 +135,11 @@ int wx_request_type_ready(void);
 PyObject *wx_request_new(request_rec *r);
 void wx_request_invalidate(PyObject *req);
 int wx_request_end_broken(PyObject *req);
-PyObject *wx_build_environ(request_rec *r, const char *script_name_override,
+PyObject *wx_build_environ(request_rec *r, const char *script_name_override,  /* environ.c */
                            const char *process_group, const char *application_group,
                            const char *callable_object, int script_reloading,
                            int pass_authorization, int map_head);
+int wx_environ_ready(void);                                                   /* environ.c */
 PyObject *wx_apache_module_new(void);
 PyObject *wx_log_args(PyObject *args, int *level);   /* (level, text) -> UTF-8 bytes of text */
 PyObject *wx_log_request(request_rec *r, PyObject *args);   /* log(level, text) for r */

@@ -5,12 +5,14 @@ response was written, or an HTTP status for Apache to answer itself (500 when th
 failed before sending headers; the application's own error status under WSGIErrorOverride).
 
 Rules kept here: ``start_response`` validates status and headers (str, latin-1, no control
-characters, token header names) and refuses a second call without ``exc_info``; ``exc_info`` after
-headers were sent re-raises; headers go out with the first non-empty body data (or at the end);
-bodies are bytes; a list or tuple of bytes gets a Content-Length when the application set none;
-output stops at a declared Content-Length and a short body is treated as broken (except for HEAD,
-where the body is never sent); ``close()`` is always called; a failure after headers ends the
-response as broken (the client sees a cut response, never a short 200).
+characters, token header names, a Content-Length of digits) and keeps a copy of the list, so that
+what is sent is what was checked (the sink checks again); it refuses a second call without
+``exc_info``; ``exc_info`` after headers were sent re-raises; headers go out with the first
+non-empty body data (or at the end); bodies are bytes; a list or tuple of bytes gets a
+Content-Length when the application set none; output stops at a declared Content-Length and a
+short body is treated as broken (except for HEAD, where the body is never sent); ``close()`` is
+always called; a failure after headers ends the response as broken (the client sees a cut
+response, never a short 200).
 
 The sink may have a ``header_only`` attribute (true for HEAD requests); a missing one means False.
 """
@@ -33,6 +35,7 @@ _valid_status = {}
 _valid_names = set()
 _BAD_VALUE = re.compile(r"[^\t\x20-\x7e\x80-\xff]")
 _LENGTH = re.compile(r"[ \t]*[0-9]+[ \t]*\Z")     # what Apache reads as the same number
+_MAX_LENGTH = (1 << 63) - 1                        # what Apache can hold (apr_off_t)
 _BYTES = (bytes, bytearray, memoryview)
 
 
@@ -109,6 +112,10 @@ class Response:
                 _valid_status[status] = code
         if type(headers) is not list:
             raise TypeError("response headers must be a list, not %s" % type(headers).__name__)
+        # Check and keep a copy: the list is the application's, and what it changes afterwards
+        # (another Content-Length, a control character) must not reach the wire unchecked.
+        # The copy is one step under the GIL; tuples and strs cannot change.
+        headers = headers[:]
         length = None
         for item in headers:
             if type(item) is not tuple or len(item) != 2:
@@ -127,7 +134,7 @@ class Response:
             if name.lower() == "content-length":
                 # digits only: int() also takes "1_000" or "+5", which Apache would read as 1
                 # and 5, and the body sent would not be the length declared
-                if not _LENGTH.match(value):
+                if not _LENGTH.match(value) or int(value) > _MAX_LENGTH:
                     raise ValueError("invalid Content-Length %r" % value)
                 length = int(value)
         self.status = status
@@ -137,8 +144,8 @@ class Response:
         return self.write
 
     def declare_length(self, length):
-        """Add a Content-Length the application did not give (to a copy: its list is its own)."""
-        self.headers = self.headers + [("Content-Length", str(length))]
+        """Add a Content-Length the application did not give (to our copy of its list)."""
+        self.headers.append(("Content-Length", str(length)))
         self.length = length
 
     def _send_head(self):

@@ -85,6 +85,24 @@ def test_the_applications_header_list_is_not_changed(response, make_sink, tmp_pa
     assert shared == [("Content-Type", "text/plain")]
 
 
+@pytest.mark.parametrize("change", [
+    lambda h: h.append(("Content-Length", "1")),
+    lambda h: h.append(("Content-Length", "-5")),
+    lambda h: h.__setitem__(0, ("X-A", "a\x00b")),
+    lambda h: h.__setitem__(0, ("X-A", "a\r\nX-Injected: 1")),
+    lambda h: h.clear(),
+])
+def test_headers_changed_after_start_response_are_not_sent(response, sink, change):
+    def app(environ, start_response):
+        headers = [("X-A", "1")]
+        start_response("200 OK", headers)
+        change(headers)
+        return iter([b"0123456789"])
+    assert response.run(app, {}, sink) == OK
+    assert sink.head == (200, "OK", [("X-A", "1")])
+    assert sink.body == b"0123456789"
+
+
 def test_write_then_iterable(response, sink):
     def app(environ, start_response):
         write = start_response("200 OK", [])
@@ -146,6 +164,8 @@ BAD_CALLS = [
     # int() takes these, Apache would read 1 and 5: the body would not match the declared length
     (lambda sr: sr("200 OK", [("Content-Length", "1_000")]), ValueError),
     (lambda sr: sr("200 OK", [("Content-Length", "+5")]), ValueError),
+    # more than Apache's 63-bit apr_off_t holds
+    (lambda sr: sr("200 OK", [("Content-Length", "9223372036854775808")]), ValueError),
 ]
 
 

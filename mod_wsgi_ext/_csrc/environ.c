@@ -1,0 +1,154 @@
+/* environ.c -- the WSGI environ of a request, built in C (CPython C API).
+ *
+ * wx_build_environ() makes the environ dict from Apache's request data in the interpreter the
+ * handler entered (the keys are listed in docs/embedded-mode.md); wx_environ_ready() sets up, once
+ * per child, what every environ shares.  Building it in C measured much faster than in Python.
+ */
+#include "wx.h"
+
+/* what the MPM says about this child; it does not change while the child runs */
+static int wx_mpm_threaded, wx_mpm_max_daemons;
+static PyObject *wx_static_version, *wx_apache_version;   /* shared by every environ */
+
+/* Once per child, in the main interpreter before any request.  -1 with a Python error. */
+int wx_environ_ready(void)
+{
+    ap_mpm_query(AP_MPMQ_IS_THREADED, &wx_mpm_threaded);
+    ap_mpm_query(AP_MPMQ_MAX_DAEMONS, &wx_mpm_max_daemons);
+    wx_static_version = Py_BuildValue("(ii)", 1, 0);
+    wx_apache_version = Py_BuildValue("(iii)", AP_SERVER_MAJORVERSION_NUMBER,
+                                      AP_SERVER_MINORVERSION_NUMBER, AP_SERVER_PATCHLEVEL_NUMBER);
+    return wx_static_version && wx_apache_version ? 0 : -1;
+}
+
+/* Environ keys: one str per key text per interpreter, made on first use and reused.  Making,
+ * hashing and freeing a fresh str for each of the ~40 keys of every request was about half the cost
+ * of the environ, and PyDict_SetItemString is worse still: it interns each key, adding it to and
+ * (when the environ is freed) removing it from the interned-string table (callgrind, hello world).
+ * Header-derived names are chosen by clients, so a cache stops growing at WX_ENV_KEYS_MAX and
+ * further keys are made per request.  Only touched with the GIL held. */
+#define WX_ENV_KEYS_MAX 512
+
+typedef struct wx_env_keys {
+    int64_t interp_id;
+    apr_hash_t *map;                    /* key text -> str (a reference held by the cache) */
+    struct wx_env_keys *next;
+} wx_env_keys;
+
+static apr_pool_t *wx_env_keys_pool;
+static wx_env_keys *wx_env_keys_list;
+
+static wx_env_keys *env_keys(void)
+{
+    int64_t id = PyInterpreterState_GetID(PyInterpreterState_Get());
+    wx_env_keys *kc;
+    for (kc = wx_env_keys_list; kc; kc = kc->next)
+        if (kc->interp_id == id)
+            return kc;
+    if (id < 0 || (!wx_env_keys_pool && apr_pool_create(&wx_env_keys_pool, NULL) != APR_SUCCESS)) {
+        PyErr_Clear();
+        return NULL;                    /* no cache: keys are made per request */
+    }
+    kc = apr_pcalloc(wx_env_keys_pool, sizeof(*kc));
+    kc->interp_id = id;
+    kc->map = apr_hash_make(wx_env_keys_pool);
+    kc->next = wx_env_keys_list;
+    wx_env_keys_list = kc;
+    return kc;
+}
+
+static int set_obj(wx_env_keys *kc, PyObject *d, const char *key, PyObject *v)
+{
+    apr_ssize_t len = strlen(key);
+    PyObject *k = kc ? apr_hash_get(kc->map, key, len) : NULL;
+    int rc;
+    if (k)
+        return PyDict_SetItem(d, k, v);
+    k = PyUnicode_FromStringAndSize(key, len);
+    if (!k)
+        return -1;
+    rc = PyDict_SetItem(d, k, v);       /* also computes and caches the str's hash */
+    if (rc == 0 && kc && apr_hash_count(kc->map) < WX_ENV_KEYS_MAX) {
+        apr_hash_set(kc->map, apr_pstrmemdup(wx_env_keys_pool, key, len), len, k);
+        return 0;                       /* the cache keeps our reference */
+    }
+    Py_DECREF(k);
+    return rc;
+}
+
+static int set_str(wx_env_keys *kc, PyObject *d, const char *key, const char *val)
+{
+    PyObject *v = PyUnicode_DecodeLatin1(val, strlen(val), NULL);
+    int rc = v ? set_obj(kc, d, key, v) : -1;
+    Py_XDECREF(v);
+    return rc;
+}
+
+PyObject *wx_build_environ(request_rec *r, const char *script_name_override,
+                           const char *process_group, const char *application_group,
+                           const char *callable_object, int script_reloading,
+                           int pass_authorization, int map_head)
+{
+    PyObject *env = PyDict_New();
+    wx_env_keys *kc = env_keys();
+    const apr_array_header_t *arr;
+    const apr_table_entry_t *e;
+    int i;
+    const char *script_name;
+    if (!env)
+        return NULL;
+
+    arr = apr_table_elts(r->subprocess_env);
+    e = (const apr_table_entry_t *)arr->elts;
+    for (i = 0; i < arr->nelts; i++) {
+        if (!e[i].key || !e[i].val)
+            continue;
+        if (set_str(kc, env, e[i].key, e[i].val) < 0)
+            goto fail;
+    }
+    if (pass_authorization) {
+        const char *auth = apr_table_get(r->headers_in, "Authorization");
+        if (auth && set_str(kc, env, "HTTP_AUTHORIZATION", auth) < 0)
+            goto fail;
+    }
+
+    /* CGI variables (as ap_add_cgi_vars, without its PATH_TRANSLATED sub-request and, like
+     * mod_wsgi 6, without GATEWAY_INTERFACE: a WSGI environ is not CGI) */
+    if (set_str(kc, env, "SERVER_PROTOCOL", r->protocol) < 0
+        || set_str(kc, env, "REQUEST_METHOD",
+                   map_head && r->header_only ? "GET" : r->method) < 0
+        || set_str(kc, env, "QUERY_STRING", r->args ? r->args : "") < 0
+        || set_str(kc, env, "REQUEST_URI", r->unparsed_uri) < 0)
+        goto fail;
+    if (script_name_override)
+        script_name = script_name_override;
+    else if (r->path_info && *r->path_info)
+        script_name = apr_pstrndup(r->pool, r->uri, ap_find_path_info(r->uri, r->path_info));
+    else
+        script_name = r->uri;
+    if (set_str(kc, env, "SCRIPT_NAME", script_name) < 0
+        || set_str(kc, env, "PATH_INFO", r->path_info ? r->path_info : "") < 0)
+        goto fail;
+
+    if (set_obj(kc, env, "wsgi.version", wx_static_version) < 0
+        || set_str(kc, env, "wsgi.url_scheme", ap_http_scheme(r)) < 0
+        || set_obj(kc, env, "wsgi.multithread",
+                   wx_mpm_threaded != AP_MPMQ_NOT_SUPPORTED ? Py_True : Py_False) < 0
+        || set_obj(kc, env, "wsgi.multiprocess", wx_mpm_max_daemons != 1 ? Py_True : Py_False) < 0
+        || set_obj(kc, env, "wsgi.run_once", Py_False) < 0
+        || set_obj(kc, env, "wsgi.input_terminated", Py_True) < 0
+        || set_str(kc, env, "mod_wsgi.process_group", process_group) < 0
+        || set_str(kc, env, "mod_wsgi.application_group", application_group) < 0
+        || set_str(kc, env, "mod_wsgi.callable_object", callable_object) < 0
+        || set_str(kc, env, "mod_wsgi.script_reloading", script_reloading ? "1" : "0") < 0
+        || set_str(kc, env, "mod_wsgi.request_id", r->log_id ? r->log_id : "") < 0
+        || set_str(kc, env, "mod_wsgi.request_start",
+                   apr_psprintf(r->pool, "%" APR_TIME_T_FMT, r->request_time)) < 0
+        || set_obj(kc, env, "apache.version", wx_apache_version) < 0)
+        goto fail;
+    return env;
+fail:
+    Py_DECREF(env);
+    return NULL;
+}
+
