@@ -296,7 +296,8 @@ static int wx_handler(request_rec *r)
     int pass_auth, reloading, map_head, rc, status = OK, handler_script = 0;
     wx_entered st;
     wx_interp *ip;
-    PyObject *env = NULL, *req = NULL, *res, *func, *pyscript = NULL;
+    PyObject *env = NULL, *req = NULL, *res, *func, *pyscript = NULL, *preq = NULL;
+    int preq_owned = 0;
 
     if (!r->handler)
         return DECLINED;
@@ -401,6 +402,8 @@ static int wx_handler(request_rec *r)
 
     env = wx_build_environ(r, script_name, "", agroup, callable, reloading, pass_auth, map_head);
     req = env ? wx_request_new(r) : NULL;
+    if (req)    /* environ["wsgi_phases.request"]: Apache's request for the application */
+        preq = wx_phase_request_for_app(r, agroup, env, &preq_owned);
     /* the file name as Python's os functions take it: a $N substitution may put any bytes in */
     pyscript = req ? PyUnicode_DecodeFSDefault(script) : NULL;
     func = pyscript ? wx_interp_func(ip, "handle") : NULL;
@@ -440,6 +443,8 @@ static int wx_handler(request_rec *r)
         Py_DECREF(req);
     }
     Py_XDECREF(pyscript);
+    if (preq)
+        wx_phase_request_release(preq, preq_owned);
     Py_XDECREF(env);
     wx_leave(&st);
     return status;
@@ -455,6 +460,7 @@ static void wx_register_hooks(apr_pool_t *p)
     ap_hook_translate_name(wx_translate, after_alias, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(wx_handler, NULL, NULL, APR_HOOK_MIDDLE);
     wx_auth_register_hooks(p);
+    wx_phases_register_hooks(p);
 }
 
 module AP_MODULE_DECLARE_DATA wsgi_ext_module = {

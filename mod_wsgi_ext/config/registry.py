@@ -40,6 +40,8 @@ ALIASMATCH = "aliasmatch"  # REGEX PATH [options]
 HANDLER = "handler"      # NAME PATH [options]
 IMPORT = "import"        # PATH process-group=G application-group=A
 SCRIPT = "script"        # PATH [application-group=A] -> a per-directory script slot (auth scripts)
+PHASE = "phase"          # PATH|None [application-group=A] [object=NAME] -> the phase script slot
+OPTION = "option"        # NAME VALUE -> the per-directory WSGIPhaseOption table
 COMPAT = "compat"        # accepted for mod_wsgi compatibility, no effect (warned at start-up)
 
 # key=value options taken by the alias-like directives, with the kind of each value.
@@ -49,6 +51,7 @@ HANDLER_OPTIONS = (("process-group", PGROUP), ("application-group", GROUP),
                    ("pass-authorization", FLAG))
 IMPORT_OPTIONS = (("process-group", PGROUP), ("application-group", GROUP))
 SCRIPT_OPTIONS = (("application-group", GROUP),)
+PHASE_OPTIONS = (("application-group", GROUP), ("object", STR), ("process-group", PGROUP))
 
 # What each option means (docs/directives.md); the value's form comes from its kind.
 OPTION_DOCS = {
@@ -59,6 +62,7 @@ OPTION_DOCS = {
                          "overrides).",
     "callable-object": "name of the WSGI application object in the script (overrides "
                        "WSGICallableObject).",
+    "object": "name of the wsgi_phases.Phases object in a WSGIPhaseScript (default phases).",
     "pass-authorization": "On passes the Authorization header as HTTP_AUTHORIZATION (overrides "
                           "WSGIPassAuthorization).",
 }
@@ -200,6 +204,19 @@ DIRECTIVES = (
           "allows, False refuses with 403, None leaves the decision to the rest of the "
           "configuration. host is the client's host name when known, else its IP address. Runs "
           "like WSGIAuthUserScript."),
+    D("WSGIPhaseScript", PHASE, ALL_DIR + (HTACCESS_AUTHCONFIG,), slot="phase_script",
+      options=PHASE_OPTIONS, default="none",
+      syntax="WSGIPhaseScript file-path|None [application-group=name] [object=name]",
+      doc="Python script holding a wsgi_phases.Phases object (named by object=, default phases) "
+          "whose handlers run in Apache's access, authentication, authorization and fixup phases "
+          "for requests in this scope, in the Apache child, in the interpreter named by "
+          "application-group (default %{GLOBAL}). A more specific section's WSGIPhaseScript "
+          "replaces the outer one; None switches phases off. process-group= (running the handlers "
+          "in a daemon process) is refused: it is a later step. See docs/phases.md."),
+    D("WSGIPhaseOption", OPTION, ALL_DIR + (HTACCESS_AUTHCONFIG,),
+      syntax="WSGIPhaseOption name value",
+      doc="A value phase handlers read as request.options[name]. Inner sections override outer "
+          "ones name by name; an empty value removes the name."),
     D("WSGIPythonHome", DIRPATH, (SERVER,), scope=SCOPE_SERVER, slot="python_home",
       default="the Python that built the module", syntax="WSGIPythonHome directory",
       doc="Prefix of the Python installation or virtual environment to embed. A virtual "
