@@ -114,7 +114,8 @@ def _application_paths(opts):
     paths += [("--document-root", opts.document_root)] if opts.document_root else []
     paths += [(name, getattr(opts, attr)) for name, attr in
               (("--auth-user-script", "auth_user_script"),
-               ("--host-access-script", "host_access_script")) if getattr(opts, attr)]
+               ("--host-access-script", "host_access_script"),
+               ("--phases", "phases")) if getattr(opts, attr)]
     return paths
 
 

@@ -163,6 +163,10 @@ def add_server_options(p, command):
                    help="the HTTP authentication scheme for --auth-user-script")
     g.add_argument("--host-access-script", metavar="SCRIPT-PATH",
                    help="a Python script with allow_access() (WSGIAccessScript)")
+    g.add_argument("--phases", metavar="SCRIPT-PATH",
+                   help="a Python script with a wsgi_phases.Phases object named phases, whose "
+                   "handlers run in Apache's request phases for the application "
+                   "(WSGIPhaseScript)")
 
     g = _group(p, "this command")
     g.add_argument("--setup-only", action="store_true",
@@ -264,7 +268,7 @@ def validate(opts):
             raise UserError("mod_wsgi_ext: --passenv %r: not an environment variable name"
                             % key)
     opts.include_file = [_existing(f, "--include-file") for f in opts.include_file]
-    for name in ("auth_user_script", "host_access_script"):
+    for name in ("auth_user_script", "host_access_script", "phases"):
         if getattr(opts, name):
             setattr(opts, name, _existing(getattr(opts, name), "--" + name.replace("_", "-")))
     if opts.log_directory:

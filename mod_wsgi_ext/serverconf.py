@@ -279,9 +279,11 @@ def _document_root(opts):
 
 def _access_control(opts):
     q = conf_quote
-    if not (opts.auth_user_script or opts.host_access_script):
+    if not (opts.auth_user_script or opts.host_access_script or opts.phases):
         return []
     out = ["<Location %s>" % q(opts.mount_point, "--mount-point")]
+    if opts.phases:
+        out.append("    WSGIPhaseScript %s" % q(opts.phases, "--phases"))
     if opts.host_access_script:
         out.append("    WSGIAccessScript %s" % q(opts.host_access_script, "--host-access-script"))
     if opts.auth_user_script:

@@ -333,6 +333,22 @@ def test_auth_user_script_and_host_access_script(serve, workdir):
     assert s.get("/public")[0] == 200 and s.get("/private")[0] == 403
 
 
+@pytest.mark.parametrize("mpm", ["event", "prefork"])
+def test_phases_script(serve, workdir, mpm):
+    phases = write(os.path.join(workdir, "phases.py"),
+                   "from wsgi_phases import Phases, OK, Deny\n\n"
+                   "phases = Phases()\n\n"
+                   "@phases.access\n"
+                   "def no_private(request):\n"
+                   "    if request.uri.startswith('/private'):\n"
+                   "        raise Deny(403, body='no entry')\n"
+                   "    return OK\n")
+    s = serve("app.wsgi", "--phases", phases, "--embedded", "--mpm", mpm)
+    assert s.json("/public")["PATH_INFO"] == "/public"
+    status, _, body = s.get("/private")
+    assert status == 403 and b"no entry" in body
+
+
 def test_document_root(serve, workdir):
     docs = os.path.join(workdir, "htdocs")
     write(os.path.join(docs, "robots.txt"), "User-agent: *\n")
@@ -443,6 +459,7 @@ def test_daemon_only_options_say_they_take_effect_in_daemon_mode(workdir):
     (["--document-root", "/nonexistent-dir"], "--document-root /nonexistent-dir: no such"),
     (["--include-file", "/nonexistent.conf"], "--include-file /nonexistent.conf: no such file"),
     (["--auth-user-script", "/nonexistent.py"], "--auth-user-script /nonexistent.py: no such"),
+    (["--phases", "/nonexistent.py"], "--phases /nonexistent.py: no such file"),
     (["--mount-point", "app"], "--mount-point app: a URL path"),
     (["--callable-object", "not-a-name"], "--callable-object 'not-a-name' is not a Python name"),
     (["--setenv", "BAD KEY", "x"], "--setenv 'BAD KEY': not an environment variable name"),
