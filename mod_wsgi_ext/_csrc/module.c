@@ -395,6 +395,30 @@ static int wx_handler(request_rec *r)
     agroup_spec = m && m->application_group ? m->application_group
                   : dc->sv[WX_DS_APPLICATION_GROUP];
     agroup = wx_resolve_app_group(r, agroup_spec, script_name);
+    if (dc->mv[WX_DS_DISPATCH_SCRIPT]) {
+        const char *chosen[3];
+        if (wx_dispatch(r, dc->mv[WX_DS_DISPATCH_SCRIPT], script_name, reloading, map_head,
+                        chosen) != OK)
+            return HTTP_INTERNAL_SERVER_ERROR;
+        if (chosen[0] && *(pgroup = resolve_process_group(r, chosen[0])))
+            return fail(r, HTTP_INTERNAL_SERVER_ERROR,
+                        apr_psprintf(r->pool, "the WSGIDispatchScript sends %s to the daemon "
+                                     "process group '%s', but daemon mode is not available in "
+                                     "this version of mod_wsgi_ext", script, pgroup));
+        if (chosen[1])
+            agroup = wx_resolve_app_group(r, chosen[1], script_name);
+        if (chosen[2] && !handler_script)
+            callable = resolve_callable(r, chosen[2]);
+    }
+    {
+        const wx_server_config *msc = ap_get_module_config(ap_server_conf->module_config,
+                                                           &wsgi_ext_module);
+        if (msc->iv[WX_SS_VERBOSE_DEBUGGING] == 1)      /* WSGIVerboseDebugging On */
+            ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "mod_wsgi_ext: %s runs in the %s%s%s in "
+                          "embedded mode, callable '%s'", script,
+                          *agroup ? "sub-interpreter '" : "main interpreter", agroup,
+                          *agroup ? "'" : "", callable);
+    }
 
     ip = wx_enter(agroup, &st, r->pool, &err);
     if (!ip)

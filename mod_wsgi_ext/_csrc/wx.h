@@ -30,6 +30,7 @@
 #include "apr_lib.h"
 #include "apr_network_io.h"
 #include "apr_buckets.h"
+#include "apr_atomic.h"
 #include "apr_file_io.h"
 #include "apr_portable.h"
 
@@ -44,6 +45,10 @@ extern module AP_MODULE_DECLARE_DATA wsgi_ext_module;
 APLOG_USE_MODULE(wsgi_ext);
 
 #define WX_UNSET (-1)
+/* the mod_wsgi release whose behaviour is matched (mod_wsgi.version; compat/modules.py) */
+#define WX_MOD_WSGI_MAJOR 6
+#define WX_MOD_WSGI_MINOR 1
+#define WX_MOD_WSGI_MICRO 1
 #define WX_BOOT_SENTINEL 0x5EED
 
 /* ---- directive specs (table generated from mod_wsgi_ext/config/registry.py) ---- */
@@ -143,6 +148,9 @@ PyObject *wx_build_environ(request_rec *r, const char *script_name_override,  /*
                            const char *callable_object, int script_reloading,
                            int pass_authorization, int map_head);
 int wx_environ_ready(void);                                                   /* environ.c */
+int wx_dispatch(request_rec *r, const wx_mount *ds, const char *script_name, int reloading,
+                int map_head, const char *out[3]);   /* dispatch.c */
+PyObject *wx_scoreboard(void);          /* scoreboard.c */
 PyObject *wx_apache_module_new(void);
 PyObject *wx_log_args(PyObject *args, int *level);   /* (level, text) -> UTF-8 bytes of text */
 PyObject *wx_log_request(request_rec *r, PyObject *args);   /* log(level, text) for r */

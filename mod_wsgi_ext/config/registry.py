@@ -164,6 +164,23 @@ DIRECTIVES = (
           "daemon process group is replaced by Apache's own error document (ErrorDocument). As "
           "in mod_wsgi, it has no effect in embedded mode, where the application's own error "
           "response is sent."),
+    D("WSGIRestrictStdin", FLAG, (SERVER,), scope=SCOPE_SERVER, slot="restrict_stdin",
+      default="Off", syntax="WSGIRestrictStdin On|Off",
+      doc="When On, sys.stdin in every interpreter is a mod_wsgi.Restricted object: any use "
+          "raises OSError (portable WSGI code reads wsgi.input, never sys.stdin)."),
+    D("WSGIRestrictStdout", FLAG, (SERVER,), scope=SCOPE_SERVER, slot="restrict_stdout",
+      default="Off", syntax="WSGIRestrictStdout On|Off",
+      doc="When On, sys.stdout in every interpreter is a mod_wsgi.Restricted object: print() "
+          "and any other use raise OSError. Off (the default): what is printed goes to the "
+          "error log."),
+    D("WSGIVerboseDebugging", FLAG, (SERVER,), scope=SCOPE_SERVER, slot="verbose_debugging",
+      default="Off", syntax="WSGIVerboseDebugging On|Off",
+      doc="When On, every request logs at info level where it runs: the script, the "
+          "interpreter group and the callable."),
+    D("WSGIServerMetrics", FLAG, (SERVER,), scope=SCOPE_SERVER, slot="server_metrics",
+      default="Off", syntax="WSGIServerMetrics On|Off",
+      doc="When On, mod_wsgi.server_metrics() returns Apache's scoreboard (processes and their "
+          "workers); Off, it returns None."),
     D("WSGIRestrictEmbedded", FLAG, (SERVER,), scope=SCOPE_SERVER, slot="restrict_embedded",
       default="Off", syntax="WSGIRestrictEmbedded On|Off",
       doc="When On, no application may run in embedded mode: such a request gets a 500 and a log "
@@ -181,6 +198,14 @@ DIRECTIVES = (
       syntax="WSGITrustedProxies ip|cidr ...",
       doc="Addresses of the proxies whose WSGITrustedProxyHeaders are believed. Without this "
           "directive every client is trusted."),
+    D("WSGIDispatchScript", SCRIPT, ALL_DIR, slot="dispatch_script", options=SCRIPT_OPTIONS,
+      default="none", syntax="WSGIDispatchScript file-path [application-group=name]",
+      doc="Python script consulted for each request before it is dispatched: its functions "
+          "process_group(environ), application_group(environ) and callable_object(environ), "
+          "each optional, return the process group, application group (%{GLOBAL} and the other "
+          "forms allowed) or callable name to use, or None to keep the configured one. The "
+          "script runs in the main interpreter unless application-group= names another; a "
+          "failure is logged and the request answered with a 500."),
     D("WSGIAuthUserScript", SCRIPT, (DIRECTORY, HTACCESS_AUTHCONFIG), slot="auth_user_script",
       options=SCRIPT_OPTIONS, default="none",
       syntax="WSGIAuthUserScript file-path [application-group=name]",
@@ -237,16 +262,12 @@ DIRECTIVES = (
 # start-up naming it.  They move up into DIRECTIVES as they gain an effect.
 COMPAT_DIRECTIVES = (
     ("WSGIDaemonProcess", (SERVER, VHOST)),
-    ("WSGIDispatchScript", ALL_DIR),
     ("WSGIPythonEggs", (SERVER,)),
     ("WSGIPythonWarnings", (SERVER,)),
     ("WSGIPythonHashSeed", (SERVER,)),
-    ("WSGIVerboseDebugging", (SERVER,)),
     ("WSGISocketRotation", (SERVER,)),
     ("WSGIAcceptMutex", (SERVER,)),
     ("WSGIDestroyInterpreter", (SERVER,)),
-    ("WSGIRestrictStdin", (SERVER,)),
-    ("WSGIRestrictStdout", (SERVER,)),
     ("WSGIRestrictSignal", (SERVER,)),
     ("WSGICaseSensitivity", (SERVER,)),
     ("WSGIRestrictProcess", ALL_DIR),
@@ -258,7 +279,6 @@ COMPAT_DIRECTIVES = (
     ("WSGIFreeThreading", (SERVER,)),
     ("WSGIPassApacheRequest", ALL_DIR),
     ("WSGIGroupAuthoritative", (DIRECTORY, HTACCESS_AUTHCONFIG)),
-    ("WSGIServerMetrics", (SERVER,)),
     ("WSGITelemetryService", (SERVER,)),
     ("WSGISlowRequests", (SERVER,)),
     ("WSGITelemetryOptions", (SERVER,)),
