@@ -29,7 +29,8 @@ sys.path.insert(0, HERE)
 import server as srvmod  # noqa: E402
 import wrk  # noqa: E402
 
-GROUPS = {"GLOBAL": "%{GLOBAL}", "RESOURCE": "%{RESOURCE}"}
+# DAEMON: daemon mode (WSGIDaemonProcess, 2 processes x 16 threads, %{GLOBAL}) for both modules
+GROUPS = {"GLOBAL": "%{GLOBAL}", "RESOURCE": "%{RESOURCE}", "DAEMON": "DAEMON"}
 
 
 # ------------------------------------------------------------------------------------ building

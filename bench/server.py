@@ -35,6 +35,9 @@ PREFORK_PROCESSES = 8
 EVENT_PROCESSES, EVENT_THREADS = 2, 16
 
 
+DAEMON_PROCESSES, DAEMON_THREADS = 2, 16
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -88,6 +91,14 @@ class Server:
             self.path = "/hello"
             app = ("%s\nWSGISocketPrefix %s/wsgi\nWSGIScriptAlias /hello %s/hello.wsgi\n"
                    "WSGIApplicationGroup %s\n" % (load_lines, self.root, self.root, group))
+            if group == "DAEMON":
+                # daemon mode, the same for mod_wsgi and mod_wsgi_ext (pitfall 23: mod_wsgi
+                # needs WSGISocketPrefix in a private server root, set above)
+                app = ("%s\nWSGISocketPrefix %s/wsgi\n"
+                       "WSGIDaemonProcess hello processes=%d threads=%d\n"
+                       "WSGIScriptAlias /hello %s/hello.wsgi process-group=hello "
+                       "application-group=%%{GLOBAL}\n"
+                       % (load_lines, self.root, DAEMON_PROCESSES, DAEMON_THREADS, self.root))
         self.conf = os.path.join(self.root, "httpd.conf")
         with open(self.conf, "w") as f:
             f.write(self._config(app + extra.replace("{root}", self.root)))

@@ -30,7 +30,7 @@ from mod_wsgi_ext.serverroot import UserError, make_server_root
 
 PKG = os.path.dirname(os.path.abspath(__file__))
 APACHE = shutil.which("apache2") or shutil.which("httpd") or "/usr/sbin/apache2"
-DAEMON_MODE = False      # daemon mode is not in the module yet: serve in embedded mode
+DAEMON_MODE = True       # daemon mode is in the module: serve in daemon mode unless --embedded
 DAEMON_NOTE = "mod_wsgi_ext: daemon mode is not available yet; serving in embedded mode"
 
 

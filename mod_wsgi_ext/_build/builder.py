@@ -105,7 +105,8 @@ def make_ffi():
         + ['#include "%s"' % name for name in ("config.c", "interp.c", "environ.c", "scoreboard.c",
                                                "request.c", "auth.c", "shutdown.c", "readable.c",
                                                "phase_request.c", "phase_table.c", "phases.c",
-                                               "phase_auth.c", "dispatch.c", "module.c",
+                                               "phase_auth.c", "dispatch.c", "daemon.c",
+                                               "daemon_fwd.c", "module.c",
                                                "wx_directives.c")])
     ffi.set_source(
         "mod_wsgi_ext._ext", source,

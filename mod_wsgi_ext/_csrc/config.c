@@ -144,6 +144,190 @@ static const char *check_value(apr_pool_t *p, const char *what, int kind, const 
     }
 }
 
+/* ---------------------------------------------------------------- daemon groups */
+
+static void *pool_list(apr_pool_t *pconf, const char *key, int size)
+{
+    void *d = NULL;
+    apr_pool_userdata_get(&d, key, pconf);
+    if (!d) {
+        d = apr_array_make(pconf, 4, size);
+        apr_pool_userdata_set(d, key, apr_pool_cleanup_null, pconf);
+    }
+    return d;
+}
+
+apr_array_header_t *wx_daemon_list(apr_pool_t *pconf)
+{
+    return pool_list(pconf, "wsgi_ext_daemon_list", sizeof(wx_daemon *));
+}
+
+apr_array_header_t *wx_group_refs(apr_pool_t *pconf)
+{
+    return pool_list(pconf, "wsgi_ext_group_refs", sizeof(wx_group_ref));
+}
+
+/* Also called per request (from several threads): looks only, never allocates. */
+wx_daemon *wx_daemon_find(apr_pool_t *pconf, const char *name)
+{
+    void *v = NULL;
+    apr_array_header_t *list;
+    int i;
+    apr_pool_userdata_get(&v, "wsgi_ext_daemon_list", pconf);
+    if (!(list = v))
+        return NULL;
+    for (i = 0; i < list->nelts; i++) {
+        wx_daemon *d = ((wx_daemon **)list->elts)[i];
+        if (!strcmp(d->name, name))
+            return d;
+    }
+    return NULL;
+}
+
+/* a literal daemon group name (not %{GLOBAL}, not %{ENV:...}): checked once the whole
+ * configuration is read, so that a group may be defined after it is used */
+static void note_group_ref(cmd_parms *cmd, const char *directive, const char *v)
+{
+    wx_group_ref *ref;
+    if (!v || !*v || v[0] == '%' || !cmd->directive)
+        return;
+    ref = apr_array_push(wx_group_refs(cmd->pool));
+    ref->name = v;
+    ref->directive = directive;
+    ref->file = cmd->directive->filename;
+    ref->line = cmd->directive->line_num;
+}
+
+/* Levenshtein distance, for "did you mean" (short strings only) */
+static int distance(const char *a, const char *b)
+{
+    int la = strlen(a), lb = strlen(b), i, j, prev[64], cur[64];
+    if (la > 60 || lb > 60)
+        return 99;
+    for (j = 0; j <= lb; j++)
+        prev[j] = j;
+    for (i = 1; i <= la; i++) {
+        cur[0] = i;
+        for (j = 1; j <= lb; j++) {
+            int c = prev[j - 1] + (a[i - 1] != b[j - 1]);
+            if (prev[j] + 1 < c) c = prev[j] + 1;
+            if (cur[j - 1] + 1 < c) c = cur[j - 1] + 1;
+            cur[j] = c;
+        }
+        memcpy(prev, cur, sizeof(int) * (lb + 1));
+    }
+    return prev[lb];
+}
+
+static const char *check_daemon_value(apr_pool_t *p, const char *key, int kind, const char **v)
+{
+    const char *val = *v;
+    char *end;
+    long n;
+    switch (kind) {
+    case WX_K_COUNT:
+    case WX_K_SECONDS:
+        n = strtol(val, &end, 10);
+        if (!*val || *end || n < (kind == WX_K_COUNT ? 1 : 0) || n > 100000000)
+            return apr_psprintf(p, "option %s must be an integer%s, not '%s'", key,
+                                kind == WX_K_COUNT ? " of 1 or more" : " of 0 or more", val);
+        return NULL;
+    case WX_K_OCTAL:
+        n = strtol(val, &end, 8);
+        if (!*val || *end || n < 0 || n > 0777)
+            return apr_psprintf(p, "option %s must be an octal number such as 0022, not '%s'",
+                                key, val);
+        return NULL;
+    case WX_K_USER:
+        if (val[0] == '#' ? !getpwuid((uid_t)atol(val + 1)) : !getpwnam(val))
+            return apr_psprintf(p, "option %s: no user '%s' on this system", key, val);
+        return NULL;
+    case WX_K_UNIXGROUP:
+        if (val[0] == '#' ? !getgrgid((gid_t)atol(val + 1)) : !getgrnam(val))
+            return apr_psprintf(p, "option %s: no group '%s' on this system", key, val);
+        return NULL;
+    case WX_K_DIRPATH: {
+        apr_finfo_t fi;
+        const char *path = ap_server_root_relative(p, val);
+        if (!path || apr_stat(&fi, path, APR_FINFO_TYPE, p) != APR_SUCCESS
+            || fi.filetype != APR_DIR)
+            return apr_psprintf(p, "option %s: '%s' is not an existing directory", key, val);
+        *v = path;
+        return NULL;
+    }
+    case WX_K_FLAG: {
+        int flag;
+        return check_flag(p, apr_pstrcat(p, "option ", key, NULL), val, &flag);
+    }
+    default:    /* STR, PATHLIST (mod_wsgi-express writes python-path='') and COMPAT */
+        return NULL;
+    }
+}
+
+/* WSGIDaemonProcess NAME [option=value ...] */
+static const char *store_daemon(cmd_parms *cmd, const wx_spec *spec, const char *args)
+{
+    apr_pool_t *p = cmd->pool;
+    const char *name = ap_getword_conf(p, &args);
+    apr_array_header_t *list = wx_daemon_list(p);
+    wx_daemon *d, *old;
+    if (!*name)
+        return "WSGIDaemonProcess: the name of the daemon process group is missing "
+               "(WSGIDaemonProcess name [option=value ...])";
+    if (strchr(name, '=') || name[0] == '%')
+        return apr_psprintf(p, "WSGIDaemonProcess: '%s' is not a group name; the name comes "
+                            "first (WSGIDaemonProcess name [option=value ...])", name);
+    if ((old = wx_daemon_find(p, name)))
+        return apr_psprintf(p, "WSGIDaemonProcess: the name '%s' is already used by the "
+                            "WSGIDaemonProcess on line %d of %s", name, old->line, old->file);
+    d = apr_pcalloc(p, sizeof(*d));
+    d->name = name;
+    d->file = cmd->directive ? cmd->directive->filename : "?";
+    d->line = cmd->directive ? cmd->directive->line_num : 0;
+    d->server = cmd->server;
+    d->opts = apr_table_make(p, 8);
+    while (apr_isspace(*args))
+        args++;
+    while (*args) {
+        const char *start = args, *end = start, *key, *val, *err;
+        int k = -1, i, best = -1, bestd = 99;
+        while (*end && *end != '=' && !apr_isspace(*end))
+            end++;
+        if (*end != '=')
+            return apr_psprintf(p, "WSGIDaemonProcess %s: expected option=value, got '%s'",
+                                name, ap_getword_conf(p, &args));
+        key = apr_pstrndup(p, start, end - start);
+        args = end + 1;
+        val = *args && !apr_isspace(*args) ? ap_getword_conf(p, &args) : "";
+        while (apr_isspace(*args))
+            args++;
+        for (i = 0; spec->opt_names[i]; i++) {
+            int dist;
+            if (!strcmp(spec->opt_names[i], key)) {
+                k = i;
+                break;
+            }
+            dist = distance(spec->opt_names[i], key);
+            if (dist < bestd) {
+                bestd = dist;
+                best = i;
+            }
+        }
+        if (k < 0)
+            return apr_psprintf(p, "WSGIDaemonProcess %s: unknown option '%s'%s%s%s (the options "
+                                "are listed in docs/directives.md)", name, key,
+                                bestd <= 2 ? "; did you mean '" : "",
+                                bestd <= 2 ? spec->opt_names[best] : "",
+                                bestd <= 2 ? "'?" : "");
+        if ((err = check_daemon_value(p, key, spec->opt_kinds[k], &val)))
+            return apr_psprintf(p, "WSGIDaemonProcess %s: %s", name, err);
+        apr_table_set(d->opts, key, val);
+    }
+    d->index = list->nelts;
+    *(wx_daemon **)apr_array_push(list) = d;
+    return NULL;
+}
+
 /* key=value options of the alias-like directives */
 static const char *parse_options(cmd_parms *cmd, const wx_spec *spec, const char **args,
                                  wx_mount *m)
@@ -180,7 +364,10 @@ static const char *parse_options(cmd_parms *cmd, const wx_spec *spec, const char
             return err;
         if (nseen < 16)
             seen[nseen++] = spec->opt_names[k];
-        if (!strcmp(key, "process-group")) m->process_group = val;
+        if (!strcmp(key, "process-group")) {
+            m->process_group = val;
+            note_group_ref(cmd, spec->name, val);
+        }
         else if (!strcmp(key, "application-group")) m->application_group = val;
         else if (!strcmp(key, "callable-object")) m->callable_object = val;
         else if (!strcmp(key, "object")) m->callable_object = val;   /* WSGIPhaseScript */
@@ -357,6 +544,8 @@ const char *wx_cmd_generic(cmd_parms *cmd, void *mconfig, const char *args)
         return store_mount(cmd, mconfig, spec, args);
     if (spec->kind == WX_K_SCRIPT)
         return store_script(cmd, mconfig, spec, args);
+    if (spec->kind == WX_K_DAEMON)
+        return store_daemon(cmd, spec, args);
     if (spec->kind == WX_K_PHASE)
         return store_phase(cmd, mconfig, spec, args);
     if (spec->kind == WX_K_OPTION)
@@ -440,6 +629,8 @@ const char *wx_cmd_generic(cmd_parms *cmd, void *mconfig, const char *args)
     default:
         if ((err = check_value(p, spec->name, spec->kind, word, iv)))
             return err;
+        if (spec->kind == WX_K_PGROUP)
+            note_group_ref(cmd, spec->name, word);
         *sv = word;
         return NULL;
     }

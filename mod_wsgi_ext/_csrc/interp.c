@@ -41,6 +41,7 @@ static __thread PyThreadState **wx_tls;  /* per thread: thread state per interpr
 static __thread int wx_tls_n;
 static __thread int wx_depth;            /* this thread is between wx_enter and wx_leave */
 static __thread PyThreadState *wx_pinned;   /* this thread's main thread state, kept for good */
+static __thread wx_interp *wx_last;      /* the sub-interpreter this thread entered last */
 static pthread_key_t wx_thread_key;      /* its destructor deletes them when the thread exits */
 static pthread_once_t wx_thread_key_once = PTHREAD_ONCE_INIT;
 
@@ -243,6 +244,7 @@ static void thread_exit(void *unused)
     free(wx_tls);
     wx_tls = NULL;
     wx_tls_n = 0;
+    wx_last = NULL;
     wx_pinned = NULL;
     PyThreadState_Clear(main_ts);
     PyThreadState_DeleteCurrent();       /* and gives the GIL back */
@@ -274,6 +276,18 @@ wx_interp *wx_enter(const char *group, wx_entered *st, apr_pool_t *p, const char
      * run Python when it interrupted this thread anywhere between here and wx_leave's end */
     wx_depth++;
     st->prev = NULL;
+    st->direct = NULL;
+    /* Again in the sub-interpreter this thread entered last: wait for the GIL with its own thread
+     * state.  Waiting under the main interpreter's (PyGILState_Ensure, then a swap) asks only the
+     * main interpreter's threads to let the GIL go (Python 3.11 keeps that request per
+     * interpreter): one thread of the sub-interpreter running Python without blocking (a CPU-bound
+     * background thread) then kept it for good, and every request of the process hung. */
+    ip = wx_last;
+    if (ip && wx_pinned && !wx_python_failure && !strcmp(ip->name, group)) {
+        st->direct = wx_tls[ip->index];
+        PyEval_RestoreThread(st->direct);
+        return ip;
+    }
     st->gil = PyGILState_Ensure();
     if (!wx_pinned) {
         /* Keep this thread's main thread state for good (a second Ensure that is never released):
@@ -312,6 +326,7 @@ wx_interp *wx_enter(const char *group, wx_entered *st, apr_pool_t *p, const char
             goto failed;
         }
         st->prev = PyThreadState_Swap(ts);
+        wx_last = ip;
     }
     return ip;
 failed:
@@ -322,6 +337,11 @@ failed:
 
 void wx_leave(wx_entered *st)
 {
+    if (st->direct) {
+        PyEval_SaveThread();
+        wx_depth--;
+        return;
+    }
     if (st->prev)
         PyThreadState_Swap(st->prev);
     PyGILState_Release(st->gil);

@@ -3,10 +3,12 @@
  *   post_config   (parent, second pass only) refuse to start next to mod_wsgi/mod_python or when
  *                 the children's user cannot read the embedded Python (readable.c); warn about
  *                 directives that are accepted for compatibility only.
- *   child_init    start Python (interp.c) and preload scripts.
+ *   child_init    start Python (interp.c) and preload scripts; not with WSGIRestrictEmbedded On.
  *   translate_name  WSGIScriptAlias / WSGIScriptAliasMatch (after mod_alias, so Alias wins).
  *   handler       wsgi-script, application/x-httpd-wsgi and WSGIHandlerScript names: build the
- *                 environ and call mod_wsgi_ext.runtime.embedded.handle() in the right interpreter.
+ *                 environ and call mod_wsgi_ext.runtime.embedded.handle() in the right interpreter,
+ *                 or, for a daemon process group, hand the request to wx_daemon_forward()
+ *                 (daemon_fwd.c).
  */
 #include "wx.h"
 
@@ -85,7 +87,14 @@ static void snapshot_environment(apr_pool_t *p);
 
 static void wx_child_init(apr_pool_t *p, server_rec *s)
 {
+    wx_server_config *sc = ap_get_module_config(s->module_config, &wsgi_ext_module);
     snapshot_environment(p);
+    if (sc->iv[WX_SS_RESTRICT_EMBEDDED] == 1) {
+        /* only daemon groups run applications: the children need no Python */
+        wx_python_failure = "Python is not started in the Apache children (WSGIRestrictEmbedded "
+                            "On)";
+        return;
+    }
     wx_start_python(p, s);
     wx_shutdown_init(s);
     wx_preload_scripts(p, s);
@@ -346,21 +355,15 @@ static int wx_handler(request_rec *r)
 
     pgroup = resolve_process_group(r, m && m->process_group ? m->process_group
                                                             : dc->sv[WX_DS_PROCESS_GROUP]);
-    if (*pgroup)
-        return fail(r, HTTP_INTERNAL_SERVER_ERROR,
-                    apr_psprintf(r->pool, "%s asks for the daemon process group '%s', but daemon "
-                                 "mode is not available in this version of mod_wsgi_ext "
-                                 "(WSGIDaemonProcess is accepted without effect); run it embedded "
-                                 "with WSGIProcessGroup %%{GLOBAL}", script, pgroup));
     {
         wx_server_config *sc = ap_get_module_config(ap_server_conf->module_config,
                                                     &wsgi_ext_module);
-        if (sc->iv[WX_SS_RESTRICT_EMBEDDED] == 1)
+        if (!*pgroup && sc->iv[WX_SS_RESTRICT_EMBEDDED] == 1)
             return fail(r, HTTP_INTERNAL_SERVER_ERROR,
                         apr_psprintf(r->pool, "Embedded mode of mod_wsgi_ext disabled by runtime "
                                      "configuration (WSGIRestrictEmbedded On): %s", script));
     }
-    if (wx_python_failure)
+    if (!*pgroup && wx_python_failure)
         return fail(r, HTTP_INTERNAL_SERVER_ERROR,
                     apr_psprintf(r->pool, "cannot serve %s: %s", script, wx_python_failure));
 
@@ -400,16 +403,21 @@ static int wx_handler(request_rec *r)
         if (wx_dispatch(r, dc->mv[WX_DS_DISPATCH_SCRIPT], script_name, reloading, map_head,
                         chosen) != OK)
             return HTTP_INTERNAL_SERVER_ERROR;
-        if (chosen[0] && *(pgroup = resolve_process_group(r, chosen[0])))
-            return fail(r, HTTP_INTERNAL_SERVER_ERROR,
-                        apr_psprintf(r->pool, "the WSGIDispatchScript sends %s to the daemon "
-                                     "process group '%s', but daemon mode is not available in "
-                                     "this version of mod_wsgi_ext", script, pgroup));
+        if (chosen[0])
+            pgroup = resolve_process_group(r, chosen[0]);
         if (chosen[1])
             agroup = wx_resolve_app_group(r, chosen[1], script_name);
         if (chosen[2] && !handler_script)
             callable = resolve_callable(r, chosen[2]);
     }
+    if (*pgroup)    /* daemon mode: daemon_fwd.c */
+        return wx_daemon_forward(r, pgroup, script, script_name, agroup, callable, reloading,
+                                 pass_auth, map_head, dc->iv[WX_DS_ERROR_OVERRIDE] == 1,
+                                 dc->sv[WX_DS_TRUSTED_PROXY_HEADERS], dc->sv[WX_DS_TRUSTED_PROXIES],
+                                 !handler_script && r->finfo.filetype == APR_REG
+                                 && (r->finfo.valid & APR_FINFO_MTIME)
+                                 ? (long long)r->finfo.mtime : -1);
+
     {
         const wx_server_config *msc = ap_get_module_config(ap_server_conf->module_config,
                                                            &wsgi_ext_module);
@@ -485,6 +493,7 @@ static void wx_register_hooks(apr_pool_t *p)
     ap_hook_handler(wx_handler, NULL, NULL, APR_HOOK_MIDDLE);
     wx_auth_register_hooks(p);
     wx_phases_register_hooks(p);
+    wx_daemon_register_hooks(p);
 }
 
 module AP_MODULE_DECLARE_DATA wsgi_ext_module = {

@@ -123,7 +123,9 @@ static PyObject *req_read(PyObject *self, PyObject *args)
 /* The rules start_response applies (wsgi/response.py), checked again here so that nothing the
  * Python side would refuse reaches Apache, whoever calls start(): header names are tokens, the
  * status reason and header values are latin-1 without control characters other than TAB, a
- * Content-Length is digits (optionally surrounded by blanks) that fit in 63 bits. */
+ * Content-Length is digits (optionally surrounded by blanks) that fit in 63 bits; the status is
+ * 200 to 599 (a client takes what follows a 1xx head for the next response) and no header is
+ * hop-by-hop (under an application's Transfer-Encoding Apache sent the body unframed). */
 static const char wx_tchar[256] = {
     ['!'] = 1, ['#'] = 1, ['$'] = 1, ['%'] = 1, ['&'] = 1, ['\''] = 1, ['*'] = 1, ['+'] = 1,
     ['-'] = 1, ['.'] = 1, ['^'] = 1, ['_'] = 1, ['`'] = 1, ['|'] = 1, ['~'] = 1,
@@ -203,6 +205,18 @@ static apr_off_t checked_length(const char *v)
 #define IS_NAME(item, lit) (PyUnicode_GET_LENGTH(PyTuple_GET_ITEM(item, 0)) == sizeof(lit) - 1 \
     && !strcasecmp((const char *)PyUnicode_1BYTE_DATA(PyTuple_GET_ITEM(item, 0)), lit))
 
+/* the header names wsgi/response.py refuses as hop-by-hop (PEP 3333: the server's business) */
+static int is_hop_by_hop(const char *name)
+{
+    static const char *const hop[] = {"Connection", "Keep-Alive", "Proxy-Authenticate",
+        "Proxy-Authorization", "TE", "Trailer", "Trailers", "Transfer-Encoding", "Upgrade", NULL};
+    int i;
+    for (i = 0; hop[i]; i++)
+        if (!strcasecmp(name, hop[i]))
+            return 1;
+    return 0;
+}
+
 static PyObject *req_start(PyObject *self, PyObject *args)
 {
     wx_RequestObject *o = (wx_RequestObject *)self;
@@ -216,7 +230,7 @@ static PyObject *req_start(PyObject *self, PyObject *args)
         return NULL;
     if (!o->r)
         return wx_request_ended();
-    if (status < 100 || status > 999) {
+    if (status < 200 || status > 599) {
         PyErr_Format(PyExc_ValueError, "mod_wsgi_ext: invalid status %d", status);
         return NULL;
     }
@@ -244,6 +258,11 @@ static PyObject *req_start(PyObject *self, PyObject *args)
         if (!(name = checked_text(PyTuple_GET_ITEM(item, 0), 1, "response header name"))
             || !(value = checked_text(PyTuple_GET_ITEM(item, 1), 0, "response header value")))
             goto fail;
+        if (is_hop_by_hop(name)) {
+            PyErr_Format(PyExc_ValueError, "mod_wsgi_ext: response header %R is hop-by-hop: "
+                         "Apache sets it", PyTuple_GET_ITEM(item, 0));
+            goto fail;
+        }
         if (IS_NAME(item, "Content-Length") && (length = checked_length(value)) < 0) {
             PyErr_Format(PyExc_ValueError, "mod_wsgi_ext: invalid Content-Length %R",
                          PyTuple_GET_ITEM(item, 1));

@@ -58,7 +58,10 @@ enum wx_kind {
     WX_K_IMPORT, WX_K_COMPAT,
     WX_K_SCRIPT,       /* PATH [application-group=A] into a per-directory script slot (mv[]) */
     WX_K_PHASE,        /* WSGIPhaseScript: PATH|None [options] into mv[] (path NULL: None) */
-    WX_K_OPTION        /* WSGIPhaseOption NAME VALUE into phase_options */
+    WX_K_OPTION,       /* WSGIPhaseOption NAME VALUE into phase_options */
+    WX_K_DAEMON,       /* WSGIDaemonProcess NAME [option=value ...] (wx_daemon_list) */
+    /* kinds of WSGIDaemonProcess option values */
+    WX_K_COUNT, WX_K_SECONDS, WX_K_OCTAL, WX_K_USER, WX_K_UNIXGROUP
 };
 
 #define WX_C_SERVER 1   /* main server config */
@@ -109,7 +112,32 @@ typedef struct {
     apr_array_header_t *compat;     /* const char *: compat-only directives seen */
 } wx_server_config;
 
+/* A WSGIDaemonProcess group: parsed by config.c (one list per configuration cycle, in the config
+ * pool), started and supervised by the parent and used by the forwarder in the children
+ * (daemon.c). */
+typedef struct wx_daemon_rt wx_daemon_rt;   /* daemon.c's run-time state of a group */
+typedef struct {
+    const char *name;
+    const char *file;           /* where it was defined, for messages */
+    int line;
+    int index;                  /* position in the list */
+    server_rec *server;
+    apr_table_t *opts;          /* option -> value as given (validated) */
+    wx_daemon_rt *rt;
+} wx_daemon;
+
+/* A literal process group named by WSGIProcessGroup or process-group=, checked at check_config */
+typedef struct {
+    const char *name;
+    const char *directive;
+    const char *file;
+    int line;
+} wx_group_ref;
+
 /* config.c */
+apr_array_header_t *wx_daemon_list(apr_pool_t *pconf);    /* wx_daemon *, in config order */
+apr_array_header_t *wx_group_refs(apr_pool_t *pconf);     /* wx_group_ref */
+wx_daemon *wx_daemon_find(apr_pool_t *pconf, const char *name);
 void *wx_create_dir_config(apr_pool_t *p, char *dir);
 void *wx_merge_dir_config(apr_pool_t *p, void *base, void *add);
 void *wx_create_server_config(apr_pool_t *p, server_rec *s);
@@ -122,6 +150,7 @@ typedef struct wx_interp wx_interp;
 typedef struct {
     PyGILState_STATE gil;
     PyThreadState *prev;
+    PyThreadState *direct;      /* the GIL was taken with this sub-interpreter thread state */
 } wx_entered;
 
 extern const char *wx_python_failure;   /* why Python is not available in this process, or NULL */
@@ -173,6 +202,15 @@ int wx_phase_authn(request_rec *r, int digest, const char *user, const char *arg
 int wx_phase_groups(request_rec *r, const char *require_args, int *status);
 PyObject *wx_phase_request_for_app(request_rec *r, const char *group, PyObject *env, int *owned);
 void wx_phase_request_release(PyObject *obj, int owned);
+
+/* daemon.c */
+void wx_daemon_register_hooks(apr_pool_t *p);
+/* Serve r through daemon group `group`: stream the request there and the answer back. */
+int wx_daemon_forward(request_rec *r, const char *group, const char *script,
+                      const char *script_name, const char *application_group,
+                      const char *callable, int reloading, int pass_authorization, int map_head,
+                      int error_override, const char *proxy_headers, const char *proxies,
+                      long long mtime);
 
 /* module.c */
 const char *wx_resolve_app_group(request_rec *r, const char *spec, const char *script_name);

@@ -43,6 +43,13 @@ SCRIPT = "script"        # PATH [application-group=A] -> a per-directory script 
 PHASE = "phase"          # PATH|None [application-group=A] [object=NAME] -> the phase script slot
 OPTION = "option"        # NAME VALUE -> the per-directory WSGIPhaseOption table
 COMPAT = "compat"        # accepted for mod_wsgi compatibility, no effect (warned at start-up)
+DAEMON = "daemon"        # WSGIDaemonProcess NAME [option=value ...]
+# kinds of WSGIDaemonProcess option values (beside FLAG, STR, DIRPATH, PATHLIST, COMPAT)
+COUNT = "count"          # an integer >= 1
+SECONDS = "seconds"      # an integer >= 0 (0: off)
+OCTAL = "octal"          # an octal number (umask)
+USER = "user"            # a user name or #uid that exists
+UNIXGROUP = "unixgroup"  # a group name or #gid that exists
 
 # key=value options taken by the alias-like directives, with the kind of each value.
 ALIAS_OPTIONS = (("process-group", PGROUP), ("application-group", GROUP),
@@ -52,6 +59,27 @@ HANDLER_OPTIONS = (("process-group", PGROUP), ("application-group", GROUP),
 IMPORT_OPTIONS = (("process-group", PGROUP), ("application-group", GROUP))
 SCRIPT_OPTIONS = (("application-group", GROUP),)
 PHASE_OPTIONS = (("application-group", GROUP), ("object", STR), ("process-group", PGROUP))
+
+# WSGIDaemonProcess options: every one mod_wsgi 6 accepts.  Options of kind COMPAT are accepted
+# with a warning at start-up ("accepted for mod_wsgi compatibility; no effect").
+DAEMON_OPTIONS = (
+    ("processes", COUNT), ("threads", COUNT), ("user", USER), ("group", UNIXGROUP),
+    ("home", DIRPATH), ("python-home", DIRPATH), ("python-path", PATHLIST),
+    ("display-name", STR), ("maximum-requests", SECONDS), ("request-timeout", SECONDS),
+    ("inactivity-timeout", SECONDS), ("graceful-timeout", SECONDS),
+    ("shutdown-timeout", SECONDS), ("startup-timeout", SECONDS), ("queue-timeout", SECONDS),
+    ("socket-timeout", SECONDS), ("connect-timeout", SECONDS), ("deadlock-timeout", SECONDS),
+    ("restart-interval", SECONDS), ("listen-backlog", COUNT), ("umask", OCTAL), ("lang", STR),
+    ("locale", STR), ("server-metrics", FLAG),
+    ("supplementary-groups", COMPAT), ("chroot", COMPAT), ("python-eggs", COMPAT),
+    ("switch-interval", COMPAT), ("stack-size", COMPAT), ("interrupt-timeout", COMPAT),
+    ("eviction-timeout", COMPAT), ("send-buffer-size", COMPAT),
+    ("receive-buffer-size", COMPAT), ("header-buffer-size", COMPAT),
+    ("response-buffer-size", COMPAT), ("response-socket-timeout", COMPAT),
+    ("response-flush-delay", COMPAT), ("socket-user", COMPAT), ("script-user", COMPAT),
+    ("script-group", COMPAT), ("cpu-time-limit", COMPAT), ("cpu-priority", COMPAT),
+    ("memory-limit", COMPAT), ("virtual-memory-limit", COMPAT),
+)
 
 # What each option means (docs/directives.md); the value's form comes from its kind.
 OPTION_DOCS = {
@@ -65,6 +93,40 @@ OPTION_DOCS = {
     "object": "name of the wsgi_phases.Phases object in a WSGIPhaseScript (default phases).",
     "pass-authorization": "On passes the Authorization header as HTTP_AUTHORIZATION (overrides "
                           "WSGIPassAuthorization).",
+    "processes": "number of daemon processes (default 1; more than one makes "
+                 "wsgi.multiprocess true).",
+    "threads": "worker threads per process (default 15).",
+    "user": "user the processes run as when Apache starts as root (default: Apache's User).",
+    "group": "group the processes run as when Apache starts as root (default: Apache's Group).",
+    "home": "working directory (default: the home directory of user).",
+    "python-home": "virtual environment or Python prefix whose bin/python3 runs the group.",
+    "python-path": "directories added to sys.path (site.addsitedir), ':' separated.",
+    "display-name": "process name shown by ps -e and top (15 characters at most).",
+    "maximum-requests": "replace a process after this many requests (0: never); requests in "
+                        "flight finish and none fail.",
+    "request-timeout": "a request running longer gets a 504 (or a cut connection once its "
+                       "response started), its thread's stack is logged and the process is "
+                       "replaced.",
+    "inactivity-timeout": "replace a process that served no request for this long.",
+    "graceful-timeout": "how long a retiring or stopping process waits for requests in flight "
+                        "(default 15).",
+    "shutdown-timeout": "how long the Apache parent waits for a process at stop before killing "
+                        "it, and the time shutdown callbacks get (default 5).",
+    "startup-timeout": "a process that has not finished preloading after this long is "
+                       "restarted.",
+    "queue-timeout": "a request that waited longer than this (since Apache received it) for a "
+                     "daemon thread gets a 504 instead of running.",
+    "socket-timeout": "timeout of reads and writes between Apache and the daemon (default: "
+                      "Apache's Timeout).",
+    "connect-timeout": "how long an Apache child tries to connect to the group (default 15).",
+    "deadlock-timeout": "a process whose Python threads cannot run for this long (a GIL "
+                        "deadlock) dumps its stacks and is restarted (default 300).",
+    "restart-interval": "replace each process after it has run this long.",
+    "listen-backlog": "backlog of the group's listening socket (default 100).",
+    "umask": "the processes' umask, octal (e.g. 0007).",
+    "lang": "LANG for the processes.",
+    "locale": "LC_ALL for the processes.",
+    "server-metrics": "accepted (mod_wsgi's metrics API is not provided).",
 }
 
 # The form of a value of each kind, in words (docs and error messages).
@@ -73,6 +135,14 @@ KIND_VALUES = {
     GROUP: "%{GLOBAL}, %{SERVER}, %{HOST}, %{RESOURCE}, %{ENV:variable} or a name",
     PGROUP: "%{GLOBAL}, %{ENV:variable} or a name",
     STR: "a name",
+    COUNT: "an integer, 1 or more",
+    SECONDS: "an integer, 0 or more",
+    OCTAL: "an octal number",
+    USER: "a user name or #uid",
+    UNIXGROUP: "a group name or #gid",
+    DIRPATH: "an existing directory",
+    PATHLIST: "directories, ':' separated",
+    COMPAT: "accepted for mod_wsgi compatibility; no effect (warned at start-up)",
 }
 
 
@@ -133,7 +203,14 @@ DIRECTIVES = (
     D("WSGIProcessGroup", PGROUP, ALL_DIR, slot="process_group", default="%{GLOBAL}",
       syntax="WSGIProcessGroup %{GLOBAL}|%{ENV:variable}|name",
       doc="Where the application runs: %{GLOBAL} in the Apache child processes (embedded mode), or "
-          "in the named daemon process group."),
+          "in the named daemon process group. A name that no WSGIDaemonProcess defines fails "
+          "apache2 -t; a %{ENV:variable} naming no group is a 500 whose log line names it."),
+    D("WSGIDaemonProcess", DAEMON, (SERVER, VHOST), scope=SCOPE_SERVER, options=DAEMON_OPTIONS,
+      syntax="WSGIDaemonProcess name [option=value ...]",
+      doc="Defines a daemon process group: processes started and supervised by the Apache parent "
+          "that run the applications WSGIProcessGroup or process-group= assign to it, behind a "
+          "UNIX socket (see docs/daemon-mode.md). Group names are unique across the server. "
+          "Unknown options and bad values fail apache2 -t with the file and line."),
     D("WSGIImportScript", IMPORT, (SERVER, VHOST), scope=SCOPE_SERVER, options=IMPORT_OPTIONS,
       required_options=("process-group", "application-group"),
       syntax="WSGIImportScript file-path process-group=name application-group=name",
@@ -261,7 +338,6 @@ DIRECTIVES = (
 # mod_wsgi 6 directives accepted so that existing configuration starts; each logs one warning at
 # start-up naming it.  They move up into DIRECTIVES as they gain an effect.
 COMPAT_DIRECTIVES = (
-    ("WSGIDaemonProcess", (SERVER, VHOST)),
     ("WSGIPythonEggs", (SERVER,)),
     ("WSGIPythonWarnings", (SERVER,)),
     ("WSGIPythonHashSeed", (SERVER,)),

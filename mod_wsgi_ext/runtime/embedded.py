@@ -6,7 +6,8 @@ bridge module ``mod_wsgi_ext._apache`` into ``sys.modules``, then calls:
 * ``init_interpreter(group, python_path)`` once: WSGIPythonPath, stdout/stderr to the error log,
   the ``mod_wsgi`` compatibility module;
 * ``handle(req, environ, script, callable, reloading, error_override, proxy_headers, proxies,
-  mtime)`` per request (``mtime``: the script's modification time in µs as Apache found it, or -1);
+  mtime)`` per request (``run_request``, which daemon mode calls too, with the group given;
+  ``mtime``: the script's modification time in µs as Apache found it, or -1);
   returns what the Apache handler returns (0 = OK, or an HTTP status);
 * ``dispatch(req, environ, script, reloading)`` for WSGIDispatchScript, in the dispatch script's
   interpreter, before the request's own interpreter is chosen (``runtime/dispatch.py``);
@@ -109,13 +110,21 @@ def _flush_request_output(errors):
 
 def handle(req, environ, script, callable_name, reloading, error_override, proxy_headers,
            proxies, mtime=-1):
+    return run_request(req, environ, script, callable_name, reloading, error_override,
+                       proxy_headers, proxies, mtime, _group)
+
+
+def run_request(req, environ, script, callable_name, reloading, error_override, proxy_headers,
+                proxies, mtime, group):
+    """One request, embedded or daemon mode: ``req`` is the sink (the Apache request object, or
+    the daemon's socket-backed one)."""
     if proxy_headers:
         proxy.apply(environ, proxy_headers, proxies)
     https = environ.pop("HTTPS", None)
     if https is not None:   # as mod_wsgi: HTTPS (SetEnv, a proxy header) becomes wsgi.url_scheme
         environ["wsgi.url_scheme"] = "https" if https.lower() in ("on", "1") else "http"
     try:
-        app = loader.load_application(script, callable_name, reloading, _group, mtime)
+        app = loader.load_application(script, callable_name, reloading, group, mtime)
     except loader.LoadError as err:
         _log_load_error(req.log, err)
         return HTTP_INTERNAL_SERVER_ERROR

@@ -13,7 +13,11 @@ import sys
 import threading
 import types
 
-_modules = {}          # path -> (module, mtime)
+_modules = {}          # path (or (group, path), see PER_GROUP) -> (module, mtime)
+# Daemon mode serves several application groups in one interpreter: there each group gets its own
+# module object for a script (the module name and the cache key include the group).  Embedded mode
+# has one interpreter per group, so the key is the path alone.
+PER_GROUP = False
 _lock = threading.RLock()
 _EXT_SUFFIXES = tuple(importlib.machinery.EXTENSION_SUFFIXES)
 
@@ -28,13 +32,20 @@ class LoadError(Exception):
         self.detail = detail
 
 
-def module_name(path):
-    return "_mod_wsgi_ext_" + hashlib.md5(path.encode("utf-8", "surrogateescape")).hexdigest()
+def module_name(path, group=""):
+    key = (group + "\0" + path) if PER_GROUP and group else path
+    return "_mod_wsgi_ext_" + hashlib.md5(key.encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def loaded_mtime(path, group=""):
+    """The mtime (µs) of the loaded copy of the script, or None when it is not loaded."""
+    entry = _modules.get((group, path) if PER_GROUP else path)
+    return entry[1] if entry is not None else None
 
 
 def _hint(exc, group):
     """A hint when a C extension refused to load in a sub-interpreter."""
-    if group == "" or not isinstance(exc, ImportError):
+    if group == "" or PER_GROUP or not isinstance(exc, ImportError):
         return ""
     path = getattr(exc, "path", None) or ""
     if "interpreter" in str(exc).lower() or path.endswith(_EXT_SUFFIXES):
@@ -46,14 +57,15 @@ def _hint(exc, group):
 
 log = None          # log(level, text) to the server error log; set by runtime/embedded.py
 APLOG_INFO = 6
+MODE = "embedded mode"      # where scripts run, for the loading line; the daemon sets its own
 
 
 def _log_loading(path, group, again):
     """mod_wsgi's info line for every (re)load of a script."""
     if log is not None:
         where = ("sub-interpreter '%s'" % group) if group else "main interpreter"
-        log(APLOG_INFO, "mod_wsgi_ext (pid=%d): %s WSGI script '%s' into %s in embedded mode."
-            % (os.getpid(), "Reloading" if again else "Loading", path, where))
+        log(APLOG_INFO, "mod_wsgi_ext (pid=%d): %s WSGI script '%s' into %s in %s."
+            % (os.getpid(), "Reloading" if again else "Loading", path, where, MODE))
 
 
 def load_module(path, reloading=True, group="", mtime=-1):
@@ -65,15 +77,16 @@ def load_module(path, reloading=True, group="", mtime=-1):
             mtime = os.stat(path).st_mtime_ns // 1000
         except OSError as e:
             raise LoadError("Target WSGI script '%s' cannot be loaded: %s" % (path, e.strerror))
-    entry = _modules.get(path)
+    key = (group, path) if PER_GROUP else path
+    entry = _modules.get(key)
     if entry is not None and (not reloading or entry[1] == mtime):
         return entry[0]
     with _lock:
-        entry = _modules.get(path)
+        entry = _modules.get(key)
         if entry is not None and (not reloading or entry[1] == mtime):
             return entry[0]
         _log_loading(path, group, entry is not None)
-        name = module_name(path)
+        name = module_name(path, group)
         module = types.ModuleType(name)
         module.__file__ = path
         old = sys.modules.get(name)
@@ -93,7 +106,7 @@ def load_module(path, reloading=True, group="", mtime=-1):
             hint = _hint(exc, group)
             raise LoadError("Failed to exec Python script file '%s': %s%s" % (
                 path, reason, ("; " + hint) if hint else ""), detail) from None
-        _modules[path] = (module, mtime)
+        _modules[key] = (module, mtime)
         return module
 
 

@@ -233,16 +233,16 @@ def test_scripts_run_in_the_apache_child_when_content_belongs_to_a_daemon_group(
 
 def test_scripts_run_in_the_apache_child_for_an_application_in_a_daemon_group(srv):
     """The application is assigned to a daemon group: authentication still happens in the
-    Apache child, before the request would go to the group (which this version cannot serve
-    yet: the authenticated request then gets the documented daemon-mode 500)."""
+    Apache child, before the request goes to the group; the authenticated request then reaches
+    the application in the daemon with REMOTE_USER and AUTH_TYPE."""
     assert requests.get(srv.url("/daemon-app"), auth=("alice", "wrong")).status_code == 401
     resp = requests.get(srv.url("/daemon-app"), headers={"X-Case": "daemonapp"},
                         auth=("alice", "secret"))
     env = _state(srv, "daemonapp-check_password.json")
     assert env["__ppid__"] == srv.proc.pid      # ran in a child of the Apache parent
     assert env["mod_wsgi.application_group"] == ["str", ""]
-    assert resp.status_code == 500
-    assert srv.wait_log("asks for the daemon process group 'site'")
+    assert resp.status_code == 200
+    assert resp.text == "user=alice auth_type=Basic\n"
 
 
 @pytest.mark.parametrize("line, message", [

@@ -439,12 +439,54 @@ def test_daemon_mode_configuration_accepted_by_apache(workdir, mpm):
 
 
 def test_daemon_only_options_say_they_take_effect_in_daemon_mode(workdir):
-    p = run([COMMAND, "setup-server", "app.wsgi", "--request-timeout", "30", "--queue-timeout",
-             "5", "--server-root", os.path.join(workdir, "sr")], cwd=workdir)
+    p = run([COMMAND, "setup-server", "app.wsgi", "--embedded", "--request-timeout", "30",
+             "--queue-timeout", "5", "--server-root", os.path.join(workdir, "sr")], cwd=workdir)
     assert p.returncode == 0, p.stderr
     assert "--request-timeout takes effect in daemon mode" in p.stderr
     assert "--queue-timeout takes effect in daemon mode" in p.stderr
-    assert "daemon mode is not available yet; serving in embedded mode" in p.stderr
+
+
+DAEMON_APP = '''\
+import json
+import os
+import time
+
+def application(environ, start_response):
+    if environ["PATH_INFO"] == "/sleep":
+        time.sleep(30)
+    start_response("200 OK", [("Content-Type", "application/json")])
+    return [json.dumps({"group": environ.get("mod_wsgi.process_group"), "pid": os.getpid(),
+                        "ppid": os.getppid(), "cwd": os.getcwd(),
+                        "multiprocess": environ["wsgi.multiprocess"],
+                        "multithread": environ["wsgi.multithread"]}).encode()]
+'''
+
+
+@pytest.mark.parametrize("mpm", ["event", "prefork"])
+def test_serve_defaults_to_daemon_mode(serve, workdir, mpm):
+    """issue 11: serve runs the application in a daemon process group unless --embedded."""
+    write(os.path.join(workdir, "daemon.wsgi"), DAEMON_APP)
+    s = serve("daemon.wsgi", "--mpm", mpm, "--processes", "2", "--threads", "3",
+              "--maximum-requests", "3")
+    assert "daemon mode is not available" not in s.terminal()
+    seen = [s.json("/a") for _ in range(8)]
+    assert {x["group"] for x in seen} == {"mod_wsgi_ext"}
+    assert seen[0]["multiprocess"] is True and seen[0]["multithread"] is True
+    assert seen[0]["cwd"] == workdir
+    # maximum-requests=3 over 2 processes: 8 requests see more than 2 daemon processes
+    assert len({x["pid"] for x in seen}) > 2
+    s.stop()
+    s = serve("daemon.wsgi", "--mpm", mpm, "--embedded")
+    assert s.json()["group"] == ""
+
+
+def test_serve_daemon_request_timeout(serve, workdir):
+    write(os.path.join(workdir, "daemon.wsgi"), DAEMON_APP)
+    s = serve("daemon.wsgi", "--request-timeout", "2", "--threads", "1")
+    start = time.monotonic()
+    status = s.get("/sleep")[0]
+    assert status in (502, 503, 504) and time.monotonic() - start < 25
+    assert s.json()["group"] == "mod_wsgi_ext"
 
 
 # ------------------------------------------------------------------ validation and output

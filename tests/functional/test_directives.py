@@ -522,7 +522,7 @@ def test_compat_directives_are_accepted_and_each_warned_about_once(apache):
     srv = apache(COMPAT)
     assert get(srv, "/env").status_code == 200
     log = srv.log()
-    for name in ("WSGIDaemonProcess", "WSGISocketRotation", "WSGIPythonHashSeed",
+    for name in ("WSGISocketRotation", "WSGIPythonHashSeed",
                  "WSGIDestroyInterpreter", "<WSGIInterpreterOptions>",
                  "WSGIEnableSendfile", "WSGIPassApacheRequest"):
         line = "mod_wsgi_ext: %s is accepted for mod_wsgi compatibility; no effect" % name

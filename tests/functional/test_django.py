@@ -39,9 +39,16 @@ def _writable_by_children(path):
             os.chown(os.path.join(dirpath, f), pw.pw_uid, pw.pw_gid)
 
 
-@pytest.fixture(scope="module", params=["prefork", "event"])
+# the same site in a daemon process group (python-path instead of WSGIPythonPath)
+DAEMON_CONF = CONF.replace(
+    "WSGIPythonPath {root}/apps/djsite\n",
+    "WSGIDaemonProcess dj threads=4 python-path={root}/apps/djsite\nWSGIProcessGroup dj\n")
+
+
+@pytest.fixture(scope="module", params=["prefork", "event", "event-daemon"])
 def site(request):
-    srv = Apache(CONF, mpm=request.param)
+    mpm, _, mode = request.param.partition("-")
+    srv = Apache(DAEMON_CONF if mode == "daemon" else CONF, mpm=mpm)
     request.addfinalizer(srv.cleanup)
     proj = os.path.join(srv.root, "apps", "djsite")
     subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=proj,

@@ -218,7 +218,29 @@ def test_header_list_changed_after_start_response_is_not_sent(srv, how, kind):
     assert not crashes(srv)
 
 
-@pytest.mark.parametrize("which", ["status", "code", "length-negative", "length-junk",
+@pytest.mark.parametrize("which", ["status-100", "status-101", "status-103", "status-199",
+                                   "te-chunked", "te-chunked-length", "te-gzip"])
+def test_a_head_that_leaves_the_framing_to_the_body_is_refused(srv, which):
+    """A 1xx status is an interim response (a client reads the next response after its head, so
+    the body would become one), and Transfer-Encoding is how Apache frames the body (given by
+    the application, Apache sent the body unframed under it): refused like any invalid header,
+    and what follows on the connection is the next request's response or nothing (Apache closes
+    the connection after a 500), never the body."""
+    (status, headers, body), second, rest = pipelined(srv, "/rs/framing?" + which)
+    assert status.startswith(b"HTTP/1.1 500"), (status, headers, body)
+    assert b"SMUGGLE" not in body + rest
+    assert not any(n.lower() == "x-smuggled" for n, _ in second[1]), second
+    if second[0]:
+        assert second[0].startswith(b"HTTP/1.1 200") and second[2] == b"hello\n", second
+    else:
+        assert ("Connection", "close") in headers, headers
+    assert rest == b""
+    assert not crashes(srv)
+
+
+@pytest.mark.parametrize("which", ["status", "code", "code-1xx", "code-999", "transfer-encoding",
+                                   "connection",
+                                   "length-negative", "length-junk",
                                    "length-huge", "value-nul", "value-crlf", "name-space",
                                    "name-colon", "name-empty", "not-tuple", "not-str", "wide"])
 def test_request_start_refuses_what_start_response_would(srv, which):

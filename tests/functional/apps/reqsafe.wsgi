@@ -124,6 +124,8 @@ def sink_after_return(environ, start_response):
 
 
 RAW_HEADERS = {
+    "transfer-encoding": [("Transfer-Encoding", "chunked")],
+    "connection": [("connection", "keep-alive")],
     "length-negative": [("Content-Length", "-5")],
     "length-junk": [("Content-Length", "12abc")],
     "length-huge": [("Content-Length", "99999999999999999999999")],
@@ -151,6 +153,10 @@ def raw_start(environ, start_response):
             sink.start(200, "OK\r\nX-Injected: 1", [])
         elif which == "code":
             sink.start(20, "OK", [])
+        elif which == "code-1xx":
+            sink.start(101, "Switching Protocols", [])
+        elif which == "code-999":
+            sink.start(999, "Odd", [])
         else:
             sink.start(200, "OK", RAW_HEADERS[which])
         answer = "accepted"
@@ -314,6 +320,26 @@ def headers_after(environ, start_response):
     return body if how.endswith("-list") else iter(body)
 
 
+# what the client would read as a second response if the body went out unframed by Apache
+FAKE = b"0\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 7\r\nX-Smuggled: yes\r\n\r\nSMUGGLE"
+
+
+def framing(environ, start_response):
+    """An application (a proxy passing its upstream's status and headers on, say) that gives a
+    status or header that would leave the framing of its body to the body itself."""
+    which = environ["QUERY_STRING"]
+    if which.startswith("status-"):
+        start_response(which[7:] + " Interim", [("Content-Type", "text/plain")])
+    elif which == "te-chunked":
+        start_response("200 OK", [("Transfer-Encoding", "chunked")])
+    elif which == "te-chunked-length":
+        start_response("200 OK", [("transfer-encoding", "chunked"),
+                                  ("Content-Length", str(len(FAKE)))])
+    elif which == "te-gzip":
+        start_response("200 OK", [("Transfer-Encoding", "gzip")])
+    return iter([FAKE])
+
+
 def hello(environ, start_response):
     start_response("200 OK", [("Content-Type", "text/plain")])
     return [b"hello\n"]
@@ -333,6 +359,7 @@ ROUTES = {
     "unreadable": unreadable,
     "truncated": truncated,
     "headers-after": headers_after,
+    "framing": framing,
 }
 
 
