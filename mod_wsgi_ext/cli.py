@@ -3,6 +3,12 @@
   module-config   print the LoadModule and WSGIPythonHome lines for an Apache configuration
   serve APP       write a server root and run Apache in the foreground (Ctrl-C stops it)
   setup-server    write the server root and an apachectl script, and say how to start it
+
+This module owns the commands: parsing (options in ``cliopts``), the pre-flight check
+(``preflight``), writing the server root (``serverroot``, ``serverconf``) and running Apache for
+``serve``: it starts Apache as its child, says "serving" only once Apache answers, relays its
+output, stops it on Ctrl-C and removes the server root it made. A user error is one line on
+stderr and exit status 2, never a traceback.
 """
 
 import argparse
@@ -11,190 +17,319 @@ import grp
 import os
 import pwd
 import shutil
-import stat
-import string
+import signal
+import socket
+import subprocess
 import sys
+import threading
+import time
+
+from mod_wsgi_ext import cliopts, preflight, serverconf
+from mod_wsgi_ext.quoting import DOLLAR_DEFINE, conf_quote, sh_join, sh_quote
+from mod_wsgi_ext.serverroot import UserError, make_server_root
 
 PKG = os.path.dirname(os.path.abspath(__file__))
 APACHE = shutil.which("apache2") or shutil.which("httpd") or "/usr/sbin/apache2"
-MODDIR = "/usr/lib/apache2/modules"
+DAEMON_MODE = True       # daemon mode is in the module: serve in daemon mode unless --embedded
+DAEMON_NOTE = "mod_wsgi_ext: daemon mode is not available yet; serving in embedded mode"
 
 
 def module_path():
     found = sorted(glob.glob(os.path.join(PKG, "_ext*.so")))
     if not found:
-        raise SystemExit("mod_wsgi_ext: the Apache module was not built (no _ext*.so in %s); "
-                         "reinstall with 'pip install .'" % PKG)
+        raise UserError("mod_wsgi_ext: the Apache module was not built (no _ext*.so in %s); "
+                        "reinstall with 'pip install .'" % PKG)
     return found[0]
 
 
-def _quote(path):
-    """A path as an Apache config argument (ap_getword_conf reads \\" inside quotes as ")."""
-    return '"%s"' % path.replace('"', '\\"')
-
-
 def load_module_line():
-    return "LoadModule wsgi_ext_module %s" % _quote(module_path())
+    return "LoadModule wsgi_ext_module %s" % conf_quote(module_path(), "the module path")
 
 
 def module_config():
-    return "%s\nWSGIPythonHome %s\n" % (load_module_line(), _quote(sys.prefix))
+    home = conf_quote(sys.prefix, "the Python environment")
+    lines = "%s\nWSGIPythonHome %s\n" % (load_module_line(), home)
+    if "${wx_dollar}" in lines:
+        lines = DOLLAR_DEFINE + "\n" + lines
+    return lines
 
 
-# ---------------------------------------------------------------------------------- serve
+def version():
+    try:
+        from importlib.metadata import version as dist_version
+        v = dist_version("mod_wsgi_ext")
+    except Exception:
+        v = "unknown"
+    return "mod-wsgi-ext %s (Python %s)" % (v, sys.version.split()[0])
 
-def _run_user():
-    """(user, group) for the Apache children when started as root."""
-    for name in ("www-data", "nobody"):
+
+# ------------------------------------------------------------------------------- writing
+
+def _run_user(opts):
+    """(user, group) for the Apache children when started as root, else None."""
+    if os.geteuid() != 0:
+        if opts.user or opts.group:
+            print("mod_wsgi_ext: --user/--group only apply when run as root; the server runs as "
+                  "you", file=sys.stderr)
+        return None
+    names = [opts.user] if opts.user else ["www-data", "nobody"]
+    for name in names:
         try:
             pw = pwd.getpwnam(name)
-            return name, grp.getgrgid(pw.pw_gid).gr_name
         except KeyError:
             continue
-    raise SystemExit("mod_wsgi_ext: no unprivileged user (www-data or nobody) to run Apache "
-                     "children as")
+        group = opts.group or grp.getgrgid(pw.pw_gid).gr_name
+        try:
+            grp.getgrnam(group)
+        except KeyError:
+            raise UserError("mod_wsgi_ext: --group %s: no such group" % group) from None
+        if pw.pw_uid == 0:
+            raise UserError("mod_wsgi_ext: --user %s: Apache refuses to run its children as "
+                            "root; choose an unprivileged user" % name)
+        return name, group
+    if opts.user:
+        raise UserError("mod_wsgi_ext: --user %s: no such user" % opts.user)
+    raise UserError("mod_wsgi_ext: no unprivileged user (www-data or nobody) to run Apache "
+                    "children as; give --user")
 
 
-def _unreadable_for(path, user):
-    """Why `user` cannot read `path` (every directory on the way must be searchable), or None."""
-    pw = pwd.getpwnam(user)
-    groups = {g.gr_gid for g in grp.getgrall() if user in g.gr_mem} | {pw.pw_gid}
-
-    def allowed(st, bits):
-        if st.st_uid == pw.pw_uid:
-            return (st.st_mode >> 6) & bits == bits
-        if st.st_gid in groups:
-            return (st.st_mode >> 3) & bits == bits
-        return st.st_mode & bits == bits
-
-    path = os.path.abspath(path)
-    parts = path.split(os.sep)
-    for i in range(2, len(parts)):
-        d = os.sep.join(parts[:i])
-        if not allowed(os.stat(d), 1):
-            return "the directory %s is not searchable by %s" % (d, user)
-    st = os.stat(path)
-    if not allowed(st, 5 if stat.S_ISDIR(st.st_mode) else 4):
-        return "%s is not readable by %s" % (path, user)
-    return None
+def _default_working_directory(opts, user):
+    """Express puts the current directory on the path. As root, when the children's user cannot
+    read it (the usual /root), fall back to the application's folder and say so."""
+    if opts.working_directory or not user or not (opts.entry_point or opts.app):
+        return
+    cwd = os.getcwd()
+    if preflight.unreadable_for(cwd, user) and opts.application_type != "module":
+        folder = os.path.dirname(os.path.abspath(opts.entry_point or opts.app))
+        print("mod_wsgi_ext: %s cannot read the current directory %s; the application runs in "
+              "%s (give --working-directory to choose)" % (user, cwd, folder), file=sys.stderr)
+        opts.working_directory = folder
 
 
-def _template(name):
-    with open(os.path.join(PKG, "templates", name)) as f:
-        return string.Template(f.read())
+def _application_paths(opts):
+    paths = [("the application", opts.entry)] if opts.application_type != "module" else []
+    paths += [("--url-alias", p) for _, p in opts.url_alias]
+    paths += [("the working directory (--working-directory)", opts.working_directory)]
+    paths += [("--python-path", p) for p in opts.python_path if p != opts.working_directory]
+    paths += [("--document-root", opts.document_root)] if opts.document_root else []
+    paths += [(name, getattr(opts, attr)) for name, attr in
+              (("--auth-user-script", "auth_user_script"),
+               ("--host-access-script", "host_access_script"),
+               ("--phases", "phases")) if getattr(opts, attr)]
+    return paths
 
 
 def write_server_root(opts):
-    app = os.path.abspath(opts.app)
-    if not os.path.isfile(app):
-        raise SystemExit("mod_wsgi_ext: no such WSGI script: %s" % app)
-    for url, path in opts.url_alias:
-        if not url.startswith("/"):
-            raise SystemExit("mod_wsgi_ext: --url-alias %s %s: the URL must start with '/'"
-                             % (url, path))
-        if not os.path.exists(path):
-            raise SystemExit("mod_wsgi_ext: --url-alias %s %s: no such file or directory"
-                             % (url, path))
-    root = os.path.abspath(opts.server_root or "/tmp/mod_wsgi_ext-%s-%d-%d" % (
-        opts.host, opts.port, os.getuid()))
-    user_lines = ""
-    if os.geteuid() == 0:
-        user, group = _run_user()
-        user_lines = "User %s\nGroup %s\n" % (user, group)
-        for path in [app, module_path(), sys.executable] + [p for _, p in opts.url_alias]:
-            why = _unreadable_for(path, user)
-            if why:
-                raise SystemExit(
-                    "mod_wsgi_ext: Apache runs its children as %s when started as root, but %s.\n"
-                    "Move the application (and the Python environment) somewhere %s can read, "
-                    "such as /srv or /opt, or run mod-wsgi-ext as an ordinary user." %
-                    (user, why, user))
-    os.makedirs(root, exist_ok=True)
-    os.chmod(root, 0o755)
-    if not opts.embedded:
-        print("mod_wsgi_ext: daemon mode is not available yet; serving in embedded mode",
-              file=sys.stderr)
-    aliases = "".join(_alias(url, os.path.abspath(path)) for url, path in opts.url_alias)
-    mpm = opts.mpm
-    if mpm == "prefork":
-        # single-threaded children: as many of them as the event MPM would have threads, so
-        # that one keep-alive client cannot hold the only worker
-        total = opts.processes * opts.threads
-        mpm_conf = ("StartServers %d\nMinSpareServers 1\nMaxSpareServers %d\n"
-                    "MaxRequestWorkers %d\nServerLimit %d\n"
-                    % (opts.processes, max(opts.processes, 1), total, total))
-    else:
-        total = opts.processes * opts.threads
-        mpm_conf = ("StartServers %d\nServerLimit %d\nThreadsPerChild %d\nThreadLimit %d\n"
-                    "MaxRequestWorkers %d\nMinSpareThreads 1\nMaxSpareThreads %d\n"
-                    % (opts.processes, opts.processes, opts.threads, opts.threads, total, total))
-    conf = _template("httpd.conf").substitute(
-        root=root, host=opts.host, port=opts.port, moddir=MODDIR, mpm=mpm, mpm_conf=mpm_conf,
-        user_lines=user_lines, load_module=load_module_line(), python_home=sys.prefix,
-        app=app, app_dir=os.path.dirname(app), aliases=aliases,
-        error_log=_log_path(opts.error_log, opts.command, root, "error_log", "/dev/stderr"),
-        access_log=_log_path(opts.access_log, opts.command, root, "access_log", "/dev/stdout"))
-    conf_path = os.path.join(root, "httpd.conf")
-    with open(conf_path, "w") as f:
-        f.write(conf)
-    ctl = os.path.join(root, "apachectl")
-    with open(ctl, "w") as f:
-        f.write(_template("apachectl").substitute(apache=APACHE, conf=conf_path, root=root))
-    os.chmod(ctl, 0o755)
-    return root, conf_path
+    """Validate, check, write. Returns (ServerRoot, conf path, startup log path)."""
+    run_user = _run_user(opts)
+    _default_working_directory(opts, run_user and run_user[0])
+    cliopts.validate(opts)
+    cliopts.parse_host(opts.host)
+    if os.geteuid() != 0:
+        for name in ("port", "https_port"):
+            port = getattr(opts, name)
+            if port is not None and port < 1024:
+                raise UserError("mod_wsgi_ext: --%s %d: ports below 1024 need root; use 8000 or "
+                                "another port above 1023" % (name.replace("_", "-"), port))
+    if run_user:
+        paths = _application_paths(opts)
+        if opts.server_root:
+            # the children read startup.py (and handler.wsgi) there
+            # (a symlink or a file there is refused by make_server_root, with its own reason)
+            given = os.path.abspath(opts.server_root)
+            if not os.path.lexists(given):
+                while not os.path.lexists(given):
+                    given = os.path.dirname(given)
+                paths.append(("--server-root", given))
+            elif os.path.isdir(given) and not os.path.islink(given):
+                paths.append(("--server-root", given))
+        preflight.check(run_user[0], preflight.python_paths(module_path()), paths)
+    daemon = DAEMON_MODE and not opts.embedded
+    # the whole configuration is built (every value quoted, or refused) before anything is
+    # written; the server root then gets its real path
+    if opts.server_root:
+        conf_quote(os.path.abspath(opts.server_root), "--server-root")
+    serverconf.httpd_conf(opts, "/", load_module_line(), run_user, daemon)
+    root = make_server_root(opts.server_root, "%s-%d" % (opts.host.strip("[]"), opts.port))
+    try:
+        conf = serverconf.httpd_conf(opts, root.path, load_module_line(), run_user, daemon)
+        conf_path = root.write("httpd.conf", conf)
+        root.write("startup.py", serverconf.startup_source(opts))
+        handler = serverconf.handler_source(opts)
+        if handler:
+            root.write("handler.wsgi", handler)
+        startup_log = serverconf.startup_log_path(opts, root.path)
+        root.write("apachectl", serverconf.apachectl(APACHE, conf_path, startup_log), 0o755)
+    except OSError as e:
+        root.remove()
+        raise UserError("mod_wsgi_ext: cannot write the server root %s: %s"
+                        % (root.path, e.strerror)) from None
+    except BaseException:
+        root.remove()
+        raise
+    if not opts.embedded and not daemon:
+        print(DAEMON_NOTE, file=sys.stderr)
+    for dest, name, default, _ in cliopts.DAEMON_OPTIONS:
+        if not daemon and getattr(opts, dest) != default and dest != "maximum_requests":
+            print("mod_wsgi_ext: --%s takes effect in daemon mode" % name, file=sys.stderr)
+    if not daemon and opts.max_clients:
+        print("mod_wsgi_ext: --max-clients takes effect in daemon mode", file=sys.stderr)
+    return root, conf_path, startup_log
 
 
-def _alias(url, path):
-    """An Alias for a directory or a single file, open to all clients."""
-    if os.path.isdir(path):
-        access = '<Directory %s>\n    Require all granted\n</Directory>\n' % _quote(path)
-    else:
-        access = ('<Directory %s>\n    <Files %s>\n        Require all granted\n    </Files>\n'
-                  '</Directory>\n' % (_quote(os.path.dirname(path)),
-                                       _quote(os.path.basename(path))))
-    return "Alias %s %s\n%s" % (_quote(url), _quote(path), access)
+# ------------------------------------------------------------------------------- serve
+
+def _port_free(host, port):
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError as e:
+            return e.strerror
+    return None
 
 
-def _log_path(given, command, root, name, terminal):
-    """serve logs to the terminal; a server started by apachectl has none, so files."""
-    if given:
-        return os.path.abspath(given)
-    return terminal if command == "serve" else os.path.join(root, name)
+def _probe_host(host):
+    bare = host.strip("[]")
+    return {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(bare, bare)
 
 
-def _add_server_options(p):
-    p.add_argument("app", help="the WSGI script to serve")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8000)
-    p.add_argument("--embedded", action="store_true", help="run the application in the Apache "
-                   "children (the only mode so far)")
-    p.add_argument("--processes", type=int, default=1)
-    p.add_argument("--threads", type=int, default=5)
-    p.add_argument("--mpm", choices=("event", "prefork"), default="event")
-    p.add_argument("--url-alias", nargs=2, action="append", default=[], metavar=("URL", "PATH"),
-                   help="serve the files in PATH at URL (static files)")
-    p.add_argument("--server-root", help="where to write the configuration (default "
-                   "/tmp/mod_wsgi_ext-HOST-PORT-UID)")
-    p.add_argument("--error-log", help=argparse.SUPPRESS)
-    p.add_argument("--access-log", help=argparse.SUPPRESS)
+def _answers(host, port):
+    """Apache answers HTTP (``OPTIONS *``, which Apache's core answers without the application;
+    the port was free before Apache started, so it is this Apache)."""
+    try:
+        with socket.create_connection((host, port), timeout=2) as s:
+            s.sendall(b"OPTIONS * HTTP/1.0\r\nUser-Agent: %s\r\n\r\n"
+                      % serverconf.PROBE_AGENT.encode())
+            return s.recv(5) == b"HTTP/"
+    except OSError:
+        return False
+
+
+RELOAD_MARK = b"restarting the server gracefully (--reload-on-changes)"
+
+
+def _relay(src, dst, on_reload=None):
+    """Copy Apache's output to ours; `on_reload` when a child reports a change it could not act
+    on itself (children of a root Apache may not signal it)."""
+    for line in iter(src.readline, b""):
+        try:
+            dst.write(line)
+            dst.flush()
+        except (OSError, ValueError):
+            pass
+        if on_reload and RELOAD_MARK in line:
+            on_reload()
+
+
+def serve(opts, root, conf, startup_log):
+    host = _probe_host(opts.host)
+    for port in filter(None, (opts.port, opts.https_port)):
+        why = _port_free(host, port)
+        if why:
+            root.remove()
+            raise UserError("mod_wsgi_ext: cannot listen on %s port %d: %s; choose another "
+                            "--port or stop what uses it" % (opts.host, port, why))
+    root.close()
+    args = [APACHE, "-f", conf, "-DFOREGROUND"] + (["-E", startup_log] if startup_log else [])
+    stopping = []
+
+    def stop(signum, frame):
+        stopping.append(signum)
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+
+    # Apache's output goes through pipes we relay: /dev/stderr is then always openable by
+    # Apache, whoever owns this command's stderr
+    try:
+        proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE)
+    except OSError as e:
+        root.remove()
+        raise UserError("mod_wsgi_ext: cannot run %s: %s; install Apache (apt-get install "
+                        "apache2)" % (APACHE, e.strerror)) from None
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, stop)
+    def graceful():
+        if proc.poll() is None and not stopping:
+            proc.send_signal(signal.SIGUSR1)
+
+    relays = [threading.Thread(target=_relay, args=(proc.stdout, sys.stdout.buffer), daemon=True),
+              threading.Thread(target=_relay, args=(proc.stderr, sys.stderr.buffer,
+                                                    graceful if opts.reload_on_changes else None),
+                               daemon=True)]
+    for t in relays:
+        t.start()
+    _, _, url_host = cliopts.parse_host(opts.host)
+    timeout = max(30, opts.startup_timeout * 2)
+    deadline = time.monotonic() + timeout
+    while proc.poll() is None and not stopping:
+        if os.path.exists(os.path.join(root.path, "httpd.pid")) and _answers(host, opts.port):
+            print("mod_wsgi_ext: serving %s on http://%s:%d%s (server root %s); Ctrl-C stops"
+                  % (opts.entry, url_host, opts.port, opts.mount_point, root.path),
+                  file=sys.stderr, flush=True)
+            break
+        if time.monotonic() > deadline:
+            print("mod_wsgi_ext: Apache did not answer within %d seconds; stopping it" % timeout,
+                  file=sys.stderr)
+            stop(None, None)
+            break
+        time.sleep(0.05)
+    rc = proc.wait()
+    for t in relays:
+        t.join(5)
+    root.remove()
+    if stopping:
+        return 0
+    print("mod_wsgi_ext: Apache exited with status %d (its messages are above)" % rc,
+          file=sys.stderr)
+    return 1
+
+
+# ------------------------------------------------------------------------------- main
+
+def _parser():
+    parser = argparse.ArgumentParser(prog="mod-wsgi-ext", description=__doc__.split("\n")[0])
+    parser.add_argument("--version", action="version", version=version())
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub.add_parser("module-config", help="print the LoadModule and WSGIPythonHome lines")
+    for name, text in (("serve", "run Apache in the foreground; Ctrl-C stops it"),
+                       ("setup-server", "write a server root with an apachectl script")):
+        p = sub.add_parser(name, help=text, description=text)
+        p.add_argument("--version", action="version", version=version())
+        cliopts.add_server_options(p, name)
+    return parser
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="mod-wsgi-ext", description=__doc__.split("\n")[0])
-    sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("module-config", help="print the LoadModule and WSGIPythonHome lines")
-    _add_server_options(sub.add_parser("serve", help="run Apache in the foreground"))
-    _add_server_options(sub.add_parser("setup-server", help="write a server root"))
-    opts = parser.parse_args(argv)
+    try:
+        return _main(argv)
+    except UserError as e:
+        print(e, file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # the reader went away (`... | head -1`): no traceback, and none at exit either
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+
+
+def _main(argv):
+    opts = _parser().parse_args(argv)
     if opts.command == "module-config":
         sys.stdout.write(module_config())
         return 0
-    root, conf = write_server_root(opts)
+    if opts.setup_only:
+        opts.command = "setup-server"
+    root, conf, startup_log = write_server_root(opts)
     if opts.command == "setup-server":
-        print("Server root written to %s\nStart it with:  %s/apachectl start\n"
-              "Stop it with:   %s/apachectl stop\nOr in the foreground:  %s/apachectl foreground"
-              % (root, root, root, root))
+        root.close()
+        ctl = os.path.join(root.path, "apachectl")
+        print("Server root written to %s\nStart it with:  %s\n"
+              "Stop it with:   %s\nOr in the foreground:  %s"
+              % (sh_quote(root.path), sh_join([ctl, "start"]), sh_join([ctl, "stop"]),
+                 sh_join([ctl, "foreground"])))
         return 0
-    print("mod_wsgi_ext: serving %s on http://%s:%d/ (server root %s); Ctrl-C stops"
-          % (opts.app, opts.host, opts.port, root), file=sys.stderr, flush=True)
-    os.execv(APACHE, [APACHE, "-f", conf, "-DFOREGROUND"])
+    return serve(opts, root, conf, startup_log)

@@ -149,6 +149,8 @@ def serve(workdir):
         s = Serving(workdir, *args)
         started.append(s)
         assert wait_listening(s.port, s.proc), "serve did not listen:\n" + s.terminal()
+        # serve says "serving" once Apache answers, which is after it starts listening
+        assert wait_text(s.log, "mod_wsgi_ext: serving", timeout=30), s.terminal()
         return s
 
     yield start
@@ -205,6 +207,7 @@ def test_serve_and_interrupt(serve, mpm):
     assert "serving %s" % os.path.join(os.path.dirname(s.root), "app.wsgi") in out
     assert "resuming normal operations" in out and "mpm_%s" % mpm in out
     assert '"GET /some/path HTTP/1.1" 200' in out
+    assert "OPTIONS *" not in out           # serve's readiness probe is not logged
     # Ctrl-C stops it, and nothing is left behind
     rc = s.interrupt()
     assert rc == 0, "serve did not exit cleanly on Ctrl-C: %s" % rc
