@@ -26,7 +26,8 @@ import time
 
 from mod_wsgi_ext import cliopts, preflight, serverconf
 from mod_wsgi_ext.quoting import DOLLAR_DEFINE, conf_quote, sh_join, sh_quote
-from mod_wsgi_ext.serverroot import UserError, make_server_root
+from mod_wsgi_ext.serverroot import (UserError, check_read_by_root, check_written_by_root,
+                                     make_server_root)
 
 PKG = os.path.dirname(os.path.abspath(__file__))
 APACHE = shutil.which("apache2") or shutil.which("httpd") or "/usr/sbin/apache2"
@@ -118,6 +119,23 @@ def _application_paths(opts):
     return paths
 
 
+def _check_files_apache_opens(opts):
+    """What Apache opens as the one who starts it (root, usually), outside the server root: the
+    log files it writes and the files it Includes. Nobody else may have a say in them."""
+    in_root = "\0server root"       # those in the server root are make_server_root's
+    error_log, access_log = serverconf._log_targets(opts, in_root)
+    logs = [("--error-log", error_log), ("--access-log", access_log),
+            ("--startup-log", serverconf.startup_log_path(opts, in_root))]
+    for what, path in logs:
+        if not path or path.startswith(in_root):
+            continue
+        if opts.log_directory and os.path.dirname(path) == opts.log_directory:
+            what = "--log-directory"
+        check_written_by_root(path, what)
+    for path in opts.include_file:
+        check_read_by_root(path, "--include-file")
+
+
 def write_server_root(opts):
     """Validate, check, write. Returns (ServerRoot, conf path, startup log path)."""
     run_user = _run_user(opts)
@@ -149,6 +167,7 @@ def write_server_root(opts):
     if opts.server_root:
         conf_quote(os.path.abspath(opts.server_root), "--server-root")
     serverconf.httpd_conf(opts, "/", load_module_line(), run_user, daemon)
+    _check_files_apache_opens(opts)
     root = make_server_root(opts.server_root, "%s-%d" % (opts.host.strip("[]"), opts.port))
     try:
         conf = serverconf.httpd_conf(opts, root.path, load_module_line(), run_user, daemon)

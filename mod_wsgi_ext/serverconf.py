@@ -229,9 +229,9 @@ def httpd_conf(opts, root, load_module_line, run_user, daemon):
     for url, path in opts.url_alias:
         out += _alias(url, os.path.abspath(path))
     for key, value in opts.setenv:
-        out.append("SetEnv %s %s" % (key, q(value, "--setenv %s" % key)))
+        out.append("SetEnv %s %s" % (q(key, "--setenv"), q(value, "--setenv %s" % key)))
     for key in opts.passenv:
-        out.append("PassEnv %s" % key)
+        out.append("PassEnv %s" % q(key, "--passenv"))
     if opts.application_type == "script":
         script = opts.entry
         out.append("<Directory %s>" % conf_dir_quote(os.path.dirname(script),
@@ -281,7 +281,9 @@ def _access_control(opts):
     q = conf_quote
     if not (opts.auth_user_script or opts.host_access_script):
         return []
-    out = ["<Location %s>" % q(opts.mount_point, "--mount-point")]
+    # <Location> reads * ? [ ] as wildcards, WSGIScriptAlias does not: with them the two would
+    # cover different URLs, and the application would answer outside the access control
+    out = ["<Location %s>" % conf_dir_quote(opts.mount_point, "--mount-point")]
     if opts.host_access_script:
         out.append("    WSGIAccessScript %s" % q(opts.host_access_script, "--host-access-script"))
     if opts.auth_user_script:
