@@ -5,10 +5,14 @@ as root. So nobody else may have a say in the directory or its files:
 
 * Without ``--server-root`` a fresh directory is made with ``mkdtemp`` (a new, unpredictable name,
   created with ``O_EXCL`` semantics, owned by the caller), never a fixed name in ``/tmp`` that
-  another user could make first.
+  another user could make first, and only in a ``$TMPDIR`` nobody else can change.
 * A given ``--server-root`` is used only if it is a real directory (not a symlink) owned by the
   caller and writable by nobody else, and no directory above it can be renamed by another user
-  (each is owned by root or the caller, and not writable by others unless sticky, as ``/tmp``).
+  (each is owned by root or the caller, and not writable by others unless sticky, as ``/tmp``;
+  a symlink on the way must be root's or the caller's, and where it leads is checked too).
+  Missing directories are made one at a time, each checked before anything is made in it.
+* Outside the server root, :func:`check_written_by_root` (log files Apache opens as root) and
+  :func:`check_read_by_root` (``--include-file``) apply the same rule.
 * Files are written through a descriptor of that directory opened with ``O_NOFOLLOW``: a new
   temporary file (``O_CREAT|O_EXCL|O_NOFOLLOW``), then renamed over the final name, which
   replaces a planted symlink instead of writing through it.
@@ -80,9 +84,10 @@ def _ancestor_problem(path, uid):
     return None
 
 
-def _check_ancestors(path, uid):
-    """No directory above `path` lets another user rename or replace what is below it."""
-    bad = _ancestor_problem(path, uid)
+def _check_ancestors(path, uid, below=None):
+    """No directory above `path` (or from `below` up) lets another user rename or replace what
+    is below it."""
+    bad = _ancestor_problem(os.path.join(below, "x") if below else path, uid)
     if bad:
         raise UserError("mod_wsgi_ext: refusing the server root %s: the directory %s above it "
                         "can be changed by another user (owner %s, mode %o); put the server "
@@ -209,7 +214,7 @@ def _make_dirs(path, uid):
         existing = os.path.dirname(existing)
     missing = os.path.relpath(path, existing).split(os.sep) if existing != path else []
     if missing:
-        _check_ancestors(os.path.join(existing, "x"), uid)
+        _check_ancestors(path, uid, below=existing)
     created = False
     for name in missing:
         target = os.path.join(existing, name)
@@ -225,7 +230,7 @@ def _make_dirs(path, uid):
             st = os.lstat(target)
             if not stat.S_ISDIR(st.st_mode) or _changeable_by_others(st, uid):
                 # someone was quicker: their link or directory, and we make nothing below it
-                _check_ancestors(os.path.join(target, "x"), uid)
+                _check_ancestors(path, uid, below=target)
                 raise UserError("mod_wsgi_ext: refusing the server root %s: %s above it is not "
                                 "a directory" % (path, target))
         existing = target
