@@ -225,19 +225,17 @@ def _answers(host, port):
         return False
 
 
-RELOAD_MARK = b"restarting the server gracefully (--reload-on-changes)"
-
-
-def _relay(src, dst, on_reload=None):
+def _relay(src, dst, on_reload=None, mark=None):
     """Copy Apache's output to ours; `on_reload` when a child reports a change it could not act
-    on itself (children of a root Apache may not signal it)."""
+    on itself (children of a root Apache may not signal it): a line holding `mark`, which
+    carries a secret of this run (serverconf.reload_mark)."""
     for line in iter(src.readline, b""):
         try:
             dst.write(line)
             dst.flush()
         except (OSError, ValueError):
             pass
-        if on_reload and RELOAD_MARK in line:
+        if on_reload and mark in line:
             on_reload()
 
 
@@ -275,7 +273,8 @@ def serve(opts, root, conf, startup_log):
 
     relays = [threading.Thread(target=_relay, args=(proc.stdout, sys.stdout.buffer), daemon=True),
               threading.Thread(target=_relay, args=(proc.stderr, sys.stderr.buffer,
-                                                    graceful if opts.reload_on_changes else None),
+                                                    graceful if opts.reload_on_changes else None,
+                                                    serverconf.reload_mark(opts)),
                                daemon=True)]
     for t in relays:
         t.start()

@@ -13,6 +13,8 @@
   through ``--callable-object``, a module name and ``--host``.
 * ``--mount-point`` with ``* ? [``: ``<Location>`` reads them as wildcards, WSGIScriptAlias
   literally, so with ``--auth-user-script`` the application answered without authentication.
+* ``serve --reload-on-changes`` restarted Apache on any error-output line holding its message,
+  so a client whose URL the application logs restarted the server with each request.
 
 Every case runs the real command and, where the outcome is a server, a real Apache.
 """
@@ -21,6 +23,7 @@ import pwd
 import shutil
 import subprocess
 import tempfile
+import time
 import urllib.error
 import urllib.request
 
@@ -308,3 +311,53 @@ def test_mount_point_with_wildcards_is_refused(workdir, mount):
             run([ctl, "stop"], cwd=workdir)
     assert "--mount-point" in one_clean_line(p) and "wildcard" in p.stderr
     no_pwned(workdir)
+
+
+# ------------------------------------------------------------------ --reload-on-changes
+
+LOGGING_APP = '''\
+import os
+import sys
+
+
+def application(environ, start_response):
+    # as Django logs "Not Found: <path>"
+    print("Not Found: %s" % environ["PATH_INFO"], file=sys.stderr, flush=True)
+    start_response("404 Not Found", [("Content-Type", "text/plain")])
+    return [str(os.getpid()).encode()]
+'''
+
+
+def test_a_client_cannot_restart_serve(workdir):
+    """Reproduction: serve --reload-on-changes restarted Apache whenever its error output held
+    'restarting the server gracefully (--reload-on-changes)', so a request for that URL to an
+    application that logs its 404s restarted the server, once per request."""
+    site = os.path.join(workdir, "site")
+    write_app(site)
+    app = os.path.join(site, "logging.wsgi")
+    with open(app, "w") as f:
+        f.write(LOGGING_APP)
+    os.chmod(app, 0o644)
+    port = free_port()
+    out = open(os.path.join(workdir, "serve.out"), "w+b")
+    proc = subprocess.Popen([COMMAND, "serve", app, "--embedded", "--port", str(port),
+                             "--reload-on-changes", "--processes", "1"], cwd=site,
+                            stdout=out, stderr=out, start_new_session=True)
+    try:
+        assert wait_listening(port)
+        url = "http://127.0.0.1:%d/x%%20restarting%%20the%%20server%%20gracefully%%20" \
+              "(--reload-on-changes)" % port
+        for _ in range(3):
+            try:
+                urllib.request.urlopen(url, timeout=10)
+            except urllib.error.HTTPError as e:
+                assert e.code == 404
+        time.sleep(1.5)
+        out.seek(0)
+        text = out.read().decode("utf-8", "replace")
+        assert "Not Found: /x restarting the server gracefully" in text
+        assert "SIGUSR1" not in text and "AH00493" not in text, text
+    finally:
+        proc.send_signal(2)
+        proc.wait(20)
+        out.close()
