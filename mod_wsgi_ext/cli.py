@@ -95,16 +95,44 @@ def _run_user(opts):
 
 
 def _default_working_directory(opts, user):
-    """Express puts the current directory on the path. As root, when the children's user cannot
-    read it (the usual /root), fall back to the application's folder and say so."""
-    if opts.working_directory or not user or not (opts.entry_point or opts.app):
+    """Express puts the current directory on the path. When the children's user cannot read it
+    (as root, the usual /root), or every user may write to it (/tmp: any of them could drop a
+    .pth file or a module there that the application's processes run), fall back to the
+    application's folder and say so."""
+    if opts.working_directory or not (opts.entry_point or opts.app):
         return
     cwd = os.getcwd()
-    if preflight.unreadable_for(cwd, user) and opts.application_type != "module":
-        folder = os.path.dirname(os.path.abspath(opts.entry_point or opts.app))
+    if opts.application_type == "module":
+        return
+    folder = os.path.dirname(os.path.abspath(opts.entry_point or opts.app))
+    if user and preflight.unreadable_for(cwd, user):
         print("mod_wsgi_ext: %s cannot read the current directory %s; the application runs in "
               "%s (give --working-directory to choose)" % (user, cwd, folder), file=sys.stderr)
         opts.working_directory = folder
+    elif _writable_by_all(cwd):
+        print("mod_wsgi_ext: every user may write to the current directory %s; the application "
+              "runs in %s (give --working-directory to choose)" % (cwd, folder), file=sys.stderr)
+        opts.working_directory = folder
+
+
+def _writable_by_all(path):
+    try:
+        return bool(os.stat(path).st_mode & 0o002)
+    except OSError:
+        return False
+
+
+def _check_python_path(opts):
+    """The Python path (the working directory first) is where the application's processes
+    import from and run the .pth files of (site.addsitedir): a directory every user may write
+    to (/tmp, even sticky) would let any of them run code as the application."""
+    for d in opts.python_path:
+        if _writable_by_all(d):
+            what = ("the working directory %s" % d if d == opts.working_directory
+                    else "--python-path %s" % d)
+            raise UserError("mod_wsgi_ext: %s is writable by every user, and the application's "
+                            "processes import modules and run .pth files from it; use a "
+                            "directory only you (and root) can write to" % what)
 
 
 def _application_paths(opts):
@@ -141,6 +169,7 @@ def write_server_root(opts):
     run_user = _run_user(opts)
     _default_working_directory(opts, run_user and run_user[0])
     cliopts.validate(opts)
+    _check_python_path(opts)
     cliopts.parse_host(opts.host)
     if os.geteuid() != 0:
         for name in ("port", "https_port"):

@@ -15,6 +15,8 @@
   literally, so with ``--auth-user-script`` the application answered without authentication.
 * ``serve --reload-on-changes`` restarted Apache on any error-output line holding its message,
   so a client whose URL the application logs restarted the server with each request.
+* The working directory (by default the current one, even /tmp) is on the Python path through
+  ``site.addsitedir``: a .pth file any user dropped there ran in the application's processes.
 
 Every case runs the real command and, where the outcome is a server, a real Apache.
 """
@@ -361,3 +363,44 @@ def test_a_client_cannot_restart_serve(workdir):
         proc.send_signal(2)
         proc.wait(20)
         out.close()
+
+
+# ------------------------------------------------------------------ the Python path
+
+@as_root
+def test_shared_current_directory_is_not_on_the_python_path(workdir):
+    """Reproduction: root ran 'serve /srv/app.wsgi' from /tmp; the working directory went on
+    the Python path with site.addsitedir, so a .pth file any user dropped there ran in the
+    application's processes (as www-data)."""
+    app = write_app(os.path.join(workdir, "site"))
+    shared = os.path.join(workdir, "shared")
+    os.mkdir(shared)
+    os.chmod(shared, 0o1777)
+    marker = os.path.join(shared, "PWNED-pth")      # where www-data may write
+    pth = os.path.join(shared, "zz.pth")
+    with open(pth, "w") as f:
+        f.write('import os; open("%s", "w").close()\n' % marker)
+    os.chown(pth, NOBODY.pw_uid, NOBODY.pw_gid)      # dropped there by another user
+    port = free_port()
+    root = os.path.join(workdir, "root")
+    p = run([COMMAND, "setup-server", app, "--embedded", "--port", str(port), "--server-root",
+             root], cwd=shared)
+    assert p.returncode == 0, p.stderr
+    status, body = start_and_fetch(os.path.join(root, "apachectl"), port, workdir)
+    assert status == 200
+    assert not os.path.exists(marker), "a .pth file another user dropped ran in the app"
+    assert "every user may write to the current directory %s" % shared in p.stderr
+
+
+@pytest.mark.parametrize("option", ["--working-directory", "--python-path"])
+def test_python_path_every_user_may_write_is_refused(workdir, option):
+    app = write_app(os.path.join(workdir, "site"))
+    shared = os.path.join(workdir, "shared")
+    os.mkdir(shared)
+    os.chmod(shared, 0o1777)
+    root = os.path.join(workdir, "root")
+    p = run([COMMAND, "setup-server", app, "--embedded", "--server-root", root, option, shared],
+            cwd=workdir)
+    err = one_clean_line(p)
+    assert shared in err and "writable by every user" in err
+    assert not os.path.exists(root)
