@@ -30,11 +30,11 @@ import run  # noqa: E402
 import server as srvmod  # noqa: E402
 
 
-def requests(port, path, n):
+def requests(port, path, n, headers=None):
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
     try:
         for _ in range(n):
-            conn.request("GET", path)
+            conn.request("GET", path, headers=headers or {})
             resp = conn.getresponse()
             body = resp.read()
             if resp.status != 200 or body != srvmod.BODY:
@@ -77,6 +77,41 @@ def annotate(path, n, top, inclusive):
     return total, rows
 
 
+PHASES_SCRIPT = """from wsgi_phases import Phases, OK
+
+phases = Phases()
+
+
+@phases.access
+def lan_only(request):
+    return OK if request.client_ip.startswith("127.") else 403
+
+
+@phases.fixup
+def tenant(request):
+    request.notes["tenant"] = "acme"
+    return OK
+"""
+
+
+# user "bench", password "secret" (htpasswd -b -s: SHA1, cheap to check, as the scripts are)
+AUTH_USERS = "bench:{SHA}5en6G6MezRroT3XKqkdPOmY/BfQ=\n"
+AUTH_SCRIPT = """from wsgi_phases import Phases
+
+phases = Phases()
+
+
+@phases.check_password
+def phase_check(request, user, password):
+    return user == "bench" and password == "secret"
+
+
+def check_password(environ, user, password):
+    return user == "bench" and password == "secret"
+"""
+AUTH_HEADER = {"Authorization": "Basic YmVuY2g6c2VjcmV0"}
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--kind", choices=["ours", "mod_wsgi", "static"], default="ours")
@@ -89,6 +124,13 @@ def main(argv=None):
                     help="venv python whose mod_wsgi_ext to load (default: this one)")
     ap.add_argument("--no-build", action="store_true")
     ap.add_argument("--keep", metavar="DIR", help="copy the callgrind output here")
+    ap.add_argument("--auth", choices=["none", "file", "script", "phases"], default="none",
+                    help="Basic authentication of every request through mod_authn_file, a "
+                         "WSGIAuthUserScript or a WSGIPhaseScript's check_password")
+    ap.add_argument("--phases", choices=["none", "here", "elsewhere", "env"], default="none",
+                    help="a WSGIPhaseScript with an access and a fixup handler (which sets a "
+                         "note; with env: a subprocess_env entry) in the measured URL's scope "
+                         "(here, env), or only in another <Location> (elsewhere)")
     args = ap.parse_args(argv)
 
     def interrupted(signum, frame):
@@ -102,8 +144,35 @@ def main(argv=None):
             "static": lambda: ""}[args.kind]()
     outdir = tempfile.mkdtemp(prefix="wx-callgrind-")
     os.chmod(outdir, 0o1777)   # the -X process writes its dump after switching to www-data
+    extra = ""
+    if args.phases != "none":
+        where = "/elsewhere" if args.phases == "elsewhere" else "/hello"
+        if args.kind == "static" and args.phases == "here":
+            where = "/hello.txt"
+        extra = "<Location %s>\n  WSGIPhaseScript {root}/phases.py\n</Location>\n" % where
+    if args.auth != "none":
+        where = "/hello.txt" if args.kind == "static" else "/hello"
+        provider = {"file": "file\n  AuthUserFile {root}/users",
+                    "script": "wsgi\n  WSGIAuthUserScript {root}/auth.py",
+                    "phases": "wsgi\n  WSGIPhaseScript {root}/auth.py"}[args.auth]
+        extra += ('LoadModule auth_basic_module %s/mod_auth_basic.so\n'
+                  'LoadModule authn_file_module %s/mod_authn_file.so\n'
+                  'LoadModule authz_user_module %s/mod_authz_user.so\n'
+                  '<Location %s>\n  AuthType Basic\n  AuthName bench\n'
+                  '  AuthBasicProvider %s\n  Require valid-user\n</Location>\n'
+                  % (srvmod.MODDIR, srvmod.MODDIR, srvmod.MODDIR, where, provider))
     srv = srvmod.Server("%s %s" % (args.kind, args.group), args.kind, args.mpm,
-                        run.GROUPS[args.group], load)
+                        run.GROUPS[args.group], load, extra=extra)
+    if args.auth != "none":
+        for name, text in (("users", AUTH_USERS), ("auth.py", AUTH_SCRIPT)):
+            with open(os.path.join(srv.root, name), "w") as f:
+                f.write(text)
+            os.chmod(os.path.join(srv.root, name), 0o644)
+    if args.phases != "none":
+        with open(os.path.join(srv.root, "phases.py"), "w") as f:
+            f.write(PHASES_SCRIPT if args.phases != "env" else PHASES_SCRIPT.replace(
+                'request.notes["tenant"]', 'request.subprocess_env["TENANT"]'))
+        os.chmod(os.path.join(srv.root, "phases.py"), 0o644)
     try:
         if AS_USER:
             for dirpath, _dirs, files in os.walk(srv.root):
@@ -113,11 +182,12 @@ def main(argv=None):
         srv.start(timeout=180, single=True, wrapper=AS_USER + [
             "valgrind", "--tool=callgrind", "--instr-atstart=no", "--trace-children=no",
             "--callgrind-out-file=%s/cg.out" % outdir])
-        requests(srv.port, srv.path, args.warm)
+        headers = AUTH_HEADER if args.auth != "none" else None
+        requests(srv.port, srv.path, args.warm, headers)
         pid = srv.proc.pid
         control(pid, "-i", "on")
         t0 = time.time()
-        requests(srv.port, srv.path, args.requests)
+        requests(srv.port, srv.path, args.requests, headers)
         elapsed = time.time() - t0
         control(pid, "-d")
         dumps = sorted(glob.glob(os.path.join(outdir, "cg.out*")))
@@ -129,8 +199,8 @@ def main(argv=None):
         total, selfrows = annotate(path, args.requests, args.top, False)
         _, incrows = annotate(path, args.requests, args.top, True)
         n = args.requests
-        print("# callgrind: %s, %s, %s; %d requests (%.1f s under valgrind)\n"
-              % (args.kind, args.group, args.mpm, n, elapsed))
+        print("# callgrind: %s, %s, %s, phases %s, auth %s; %d requests (%.1f s under valgrind)\n"
+              % (args.kind, args.group, args.mpm, args.phases, args.auth, n, elapsed))
         print("instructions per request: %.0f\n" % (total / n))
         for title, rows in (("self", selfrows), ("inclusive", incrows)):
             print("## top functions, %s instructions per request\n" % title)

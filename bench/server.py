@@ -65,7 +65,7 @@ def mod_wsgi_ext_load(python):
 class Server:
     """One Apache: ``kind`` is "static", "mod_wsgi" or "ours"; ``group`` the application group."""
 
-    def __init__(self, name, kind, mpm, group="%{GLOBAL}", load_lines=""):
+    def __init__(self, name, kind, mpm, group="%{GLOBAL}", load_lines="", extra=""):
         self.name = name
         self.kind = kind
         self.mpm = mpm
@@ -90,7 +90,7 @@ class Server:
                    "WSGIApplicationGroup %s\n" % (load_lines, self.root, self.root, group))
         self.conf = os.path.join(self.root, "httpd.conf")
         with open(self.conf, "w") as f:
-            f.write(self._config(app))
+            f.write(self._config(app + extra.replace("{root}", self.root)))
 
     def _config(self, app):
         mods = "\n".join("LoadModule %s_module %s/mod_%s.so" % (m, MODDIR, m) for m in BASE_MODULES)

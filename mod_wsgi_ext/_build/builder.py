@@ -102,8 +102,10 @@ def make_ffi():
         ['#define %s "%s"' % (k, v.replace("\\", "\\\\").replace('"', '\\"'))
          for k, v in facts.items()]
         + ["/* included sources digest: %s */" % _digest(CSRC, CDEFS), '#include "wx.h"']
-        + ['#include "%s"' % name for name in ("config.c", "interp.c", "environ.c", "request.c",
-                                               "auth.c", "shutdown.c", "readable.c", "module.c",
+        + ['#include "%s"' % name for name in ("config.c", "interp.c", "environ.c", "scoreboard.c",
+                                               "request.c", "auth.c", "shutdown.c", "readable.c",
+                                               "phase_request.c", "phase_table.c", "phases.c",
+                                               "phase_auth.c", "dispatch.c", "module.c",
                                                "wx_directives.c")])
     ffi.set_source(
         "mod_wsgi_ext._ext", source,

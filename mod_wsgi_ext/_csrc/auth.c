@@ -364,6 +364,11 @@ static authn_status wx_check_password(request_rec *r, const char *user, const ch
     const char *name;
     int reloading, status;
     script = script_for(r, WX_DS_AUTH_USER_SCRIPT, &reloading);
+    if (!script && wx_phase_authn(r, 0, user, password, &status, &name)) {
+        if (status == AUTH_GRANTED && name)     /* a WSGIPhaseScript's check_password */
+            r->user = (char *)name;
+        return status;
+    }
     if (!script) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "mod_wsgi_ext: AuthBasicProvider or "
                       "AuthFormProvider wsgi is used for %s, but no WSGIAuthUserScript applies",
@@ -388,6 +393,14 @@ static authn_status wx_get_realm_hash(request_rec *r, const char *user, const ch
     const char *hash;
     int reloading, status;
     script = script_for(r, WX_DS_AUTH_USER_SCRIPT, &reloading);
+    if (!script && wx_phase_authn(r, 1, user, realm, &status, &hash)) {
+        if (status == AUTH_USER_FOUND) {        /* a WSGIPhaseScript's get_realm_hash */
+            if (!hash)
+                return AUTH_GENERAL_ERROR;
+            *rethash = (char *)hash;
+        }
+        return status;
+    }
     if (!script) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "mod_wsgi_ext: AuthDigestProvider wsgi is used "
                       "for %s, but no WSGIAuthUserScript applies", r->uri);
@@ -424,6 +437,8 @@ static authz_status wx_check_groups(request_rec *r, const char *require_args,
     if (!r->user)
         return AUTHZ_DENIED_NO_USER;
     script = script_for(r, WX_DS_AUTH_GROUP_SCRIPT, &reloading);
+    if (!script && wx_phase_groups(r, require_args, &status))
+        return status;                          /* a WSGIPhaseScript's groups_for_user */
     if (!script) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "mod_wsgi_ext: Require wsgi-group is used for "
                       "%s, but no WSGIAuthGroupScript applies", r->uri);

@@ -17,6 +17,23 @@ void *wx_create_dir_config(apr_pool_t *p, char *dir)
     return c;
 }
 
+/* WSGIPhaseOption: the inner section's names override the outer's; "" removes a name */
+static apr_table_t *merge_phase_options(apr_pool_t *p, const apr_table_t *base,
+                                        const apr_table_t *add)
+{
+    apr_table_t *t = apr_table_copy(p, base);
+    const apr_array_header_t *arr = apr_table_elts(add);
+    const apr_table_entry_t *e = (const apr_table_entry_t *)arr->elts;
+    int i;
+    for (i = 0; i < arr->nelts; i++) {
+        if (*e[i].val)
+            apr_table_setn(t, e[i].key, e[i].val);
+        else
+            apr_table_unset(t, e[i].key);
+    }
+    return t;
+}
+
 void *wx_merge_dir_config(apr_pool_t *p, void *basev, void *addv)
 {
     wx_dir_config *base = basev, *add = addv, *c = apr_pcalloc(p, sizeof(*c));
@@ -26,6 +43,10 @@ void *wx_merge_dir_config(apr_pool_t *p, void *basev, void *addv)
         c->sv[i] = add->sv[i] ? add->sv[i] : base->sv[i];
         c->mv[i] = add->mv[i] ? add->mv[i] : base->mv[i];
     }
+    if (base->phase_options && add->phase_options)
+        c->phase_options = merge_phase_options(p, base->phase_options, add->phase_options);
+    else
+        c->phase_options = add->phase_options ? add->phase_options : base->phase_options;
     if (base->handlers && add->handlers)
         c->handlers = apr_array_append(p, add->handlers, base->handlers);
     else
@@ -162,6 +183,7 @@ static const char *parse_options(cmd_parms *cmd, const wx_spec *spec, const char
         if (!strcmp(key, "process-group")) m->process_group = val;
         else if (!strcmp(key, "application-group")) m->application_group = val;
         else if (!strcmp(key, "callable-object")) m->callable_object = val;
+        else if (!strcmp(key, "object")) m->callable_object = val;   /* WSGIPhaseScript */
         else if (!strcmp(key, "pass-authorization")) m->pass_authorization = flag;
     }
     for (i = 0; spec->opt_required && spec->opt_required[i]; i++) {
@@ -242,6 +264,52 @@ static const char *store_script(cmd_parms *cmd, void *mconfig, const wx_spec *sp
     return NULL;
 }
 
+/* WX_K_PHASE: WSGIPhaseScript PATH|None [application-group=A] [object=NAME]; None is stored as a
+ * mount without a path, so that it replaces an outer section's script */
+static const char *store_phase(cmd_parms *cmd, void *mconfig, const wx_spec *spec,
+                               const char *args)
+{
+    apr_pool_t *p = cmd->pool;
+    wx_mount *m = apr_pcalloc(p, sizeof(*m));
+    const char *err, *path = ap_getword_conf(p, &args);
+    m->pass_authorization = WX_UNSET;
+    if (!*path)
+        return apr_psprintf(p, "%s takes a script path (or None) and options", spec->name);
+    if ((err = parse_options(cmd, spec, &args, m)))
+        return err;
+    if (m->process_group)
+        return apr_psprintf(p, "%s: process-group= (running phase handlers inside a daemon "
+                            "process) is a later step and not available yet; leave it out to run "
+                            "the handlers in the Apache child", spec->name);
+    if (!strcasecmp(path, "None")) {
+        if (m->application_group || m->callable_object)
+            return apr_psprintf(p, "%s None takes no options", spec->name);
+        ((wx_dir_config *)mconfig)->mv[spec->slot] = m;
+        return NULL;
+    }
+    if (m->callable_object && !*m->callable_object)
+        return apr_psprintf(p, "%s: object= must not be empty", spec->name);
+    if (!(m->path = ap_server_root_relative(p, path)))
+        return apr_psprintf(p, "%s: invalid script path '%s'", spec->name, path);
+    ((wx_dir_config *)mconfig)->mv[spec->slot] = m;
+    return NULL;
+}
+
+/* WX_K_OPTION: WSGIPhaseOption NAME VALUE (an empty VALUE removes NAME) */
+static const char *store_option(cmd_parms *cmd, void *mconfig, const wx_spec *spec,
+                                const char *args)
+{
+    apr_pool_t *p = cmd->pool;
+    wx_dir_config *dc = mconfig;
+    const char *name = ap_getword_conf(p, &args), *value = ap_getword_conf(p, &args);
+    if (!*name || *ap_getword_conf(p, &args))
+        return apr_psprintf(p, "%s takes a name and a value (\"\" removes the name)", spec->name);
+    if (!dc->phase_options)
+        dc->phase_options = apr_table_make(p, 4);
+    apr_table_setn(dc->phase_options, name, value);
+    return NULL;
+}
+
 /* Server, virtual host and directory placement (Apache checks .htaccess against AllowOverride). */
 static const char *check_context(cmd_parms *cmd, const wx_spec *spec)
 {
@@ -289,6 +357,10 @@ const char *wx_cmd_generic(cmd_parms *cmd, void *mconfig, const char *args)
         return store_mount(cmd, mconfig, spec, args);
     if (spec->kind == WX_K_SCRIPT)
         return store_script(cmd, mconfig, spec, args);
+    if (spec->kind == WX_K_PHASE)
+        return store_phase(cmd, mconfig, spec, args);
+    if (spec->kind == WX_K_OPTION)
+        return store_option(cmd, mconfig, spec, args);
 
     if (spec->dir_scope) {
         wx_dir_config *dc = mconfig;

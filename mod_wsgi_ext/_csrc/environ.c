@@ -9,6 +9,10 @@
 /* what the MPM says about this child; it does not change while the child runs */
 static int wx_mpm_threaded, wx_mpm_max_daemons;
 static PyObject *wx_static_version, *wx_apache_version;   /* shared by every environ */
+static PyObject *wx_mod_wsgi_version, *wx_zero_time;        /* mod_wsgi's extras */
+static PyObject *wx_server_pid, *wx_empty;                  /* str: the Apache parent's pid, "" */
+static apr_uint32_t wx_thread_count;                        /* mod_wsgi.thread_id: 1, 2, ... */
+static __thread long wx_thread_id;
 
 /* Once per child, in the main interpreter before any request.  -1 with a Python error. */
 int wx_environ_ready(void)
@@ -18,7 +22,13 @@ int wx_environ_ready(void)
     wx_static_version = Py_BuildValue("(ii)", 1, 0);
     wx_apache_version = Py_BuildValue("(iii)", AP_SERVER_MAJORVERSION_NUMBER,
                                       AP_SERVER_MINORVERSION_NUMBER, AP_SERVER_PATCHLEVEL_NUMBER);
-    return wx_static_version && wx_apache_version ? 0 : -1;
+    wx_mod_wsgi_version = Py_BuildValue("(iii)", WX_MOD_WSGI_MAJOR, WX_MOD_WSGI_MINOR,
+                                        WX_MOD_WSGI_MICRO);
+    wx_zero_time = PyFloat_FromDouble(0.0);
+    wx_server_pid = PyUnicode_FromFormat("%ld", (long)getppid());
+    wx_empty = PyUnicode_FromStringAndSize("", 0);
+    return wx_static_version && wx_apache_version && wx_mod_wsgi_version && wx_zero_time
+           && wx_server_pid && wx_empty ? 0 : -1;
 }
 
 /* Environ keys: one str per key text per interpreter, made on first use and reused.  Making,
@@ -84,17 +94,58 @@ static int set_str(wx_env_keys *kc, PyObject *d, const char *key, const char *va
     return rc;
 }
 
+static int set_new(wx_env_keys *kc, PyObject *d, const char *key, PyObject *v)
+{
+    int rc = v ? set_obj(kc, d, key, v) : -1;
+    Py_XDECREF(v);
+    return rc;
+}
+
+/* mod_wsgi 6's environ extras (docs/embedded-mode.md).  The str objects shared by every environ
+ * are immutable and made once per child, like wsgi.version; mod_wsgi.script_name/path_info are
+ * the SCRIPT_NAME/PATH_INFO objects set above, that is before any trusted proxy header rewrites
+ * them. */
+static int set_extras(wx_env_keys *kc, PyObject *env, request_rec *r, PyObject *script_name,
+                      PyObject *path_info, int have_handler_script)
+{
+    apr_sockaddr_t *local = r->connection->local_addr;
+    char port[16];
+    if (!wx_thread_id)
+        wx_thread_id = (long)apr_atomic_inc32(&wx_thread_count) + 1;
+    apr_snprintf(port, sizeof(port), "%d", local ? (int)local->port : 0);
+    return set_obj(kc, env, "mod_wsgi.version", wx_mod_wsgi_version) < 0
+        || set_new(kc, env, "mod_wsgi.thread_id", PyLong_FromLong(wx_thread_id)) < 0
+        || set_obj(kc, env, "mod_wsgi.server_pid", wx_server_pid) < 0
+        || set_str(kc, env, "mod_wsgi.listener_host",
+                   local && local->hostname ? local->hostname : "") < 0
+        || set_str(kc, env, "mod_wsgi.listener_port", port) < 0
+        || set_obj(kc, env, "mod_wsgi.script_name", script_name) < 0
+        || set_obj(kc, env, "mod_wsgi.path_info", path_info) < 0
+        || (!have_handler_script && set_obj(kc, env, "mod_wsgi.handler_script", wx_empty) < 0)
+        || set_str(kc, env, "mod_wsgi.request_handler", r->handler ? r->handler : "") < 0
+        || set_new(kc, env, "mod_wsgi.request_start",
+                   PyFloat_FromDouble(apr_time_sec((double)r->request_time))) < 0
+        || set_obj(kc, env, "mod_wsgi.queue_start", wx_zero_time) < 0
+        || set_obj(kc, env, "mod_wsgi.daemon_start", wx_zero_time) < 0
+        || set_new(kc, env, "mod_wsgi.application_start",
+                   PyFloat_FromDouble(apr_time_sec((double)apr_time_now()))) < 0 ? -1 : 0;
+}
+
 PyObject *wx_build_environ(request_rec *r, const char *script_name_override,
                            const char *process_group, const char *application_group,
                            const char *callable_object, int script_reloading,
                            int pass_authorization, int map_head)
 {
-    PyObject *env = PyDict_New();
+    /* sized for the usual ~55 keys, so that filling it never resizes it (a resize was about 5% of
+     * a hello-world request) */
+    PyObject *env = _PyDict_NewPresized(64);
     wx_env_keys *kc = env_keys();
+    const request_rec *first = r;
     const apr_array_header_t *arr;
     const apr_table_entry_t *e;
-    int i;
+    int i, have_handler_script = 0;
     const char *script_name;
+    PyObject *sn, *pi;
     if (!env)
         return NULL;
 
@@ -105,6 +156,8 @@ PyObject *wx_build_environ(request_rec *r, const char *script_name_override,
             continue;
         if (set_str(kc, env, e[i].key, e[i].val) < 0)
             goto fail;
+        if (e[i].key[0] == 'm' && !strcmp(e[i].key, "mod_wsgi.handler_script"))
+            have_handler_script = 1;
     }
     if (pass_authorization) {
         const char *auth = apr_table_get(r->headers_in, "Authorization");
@@ -117,8 +170,13 @@ PyObject *wx_build_environ(request_rec *r, const char *script_name_override,
     if (set_str(kc, env, "SERVER_PROTOCOL", r->protocol) < 0
         || set_str(kc, env, "REQUEST_METHOD",
                    map_head && r->header_only ? "GET" : r->method) < 0
-        || set_str(kc, env, "QUERY_STRING", r->args ? r->args : "") < 0
-        || set_str(kc, env, "REQUEST_URI", r->unparsed_uri) < 0)
+        || set_str(kc, env, "QUERY_STRING", r->args ? r->args : "") < 0)
+        goto fail;
+    /* after an internal redirect (ErrorDocument) the URI the client asked for, as CGI and
+     * mod_wsgi give it: error pages show and log it */
+    while (first->prev)
+        first = first->prev;
+    if (set_str(kc, env, "REQUEST_URI", first->unparsed_uri) < 0)
         goto fail;
     if (script_name_override)
         script_name = script_name_override;
@@ -126,9 +184,19 @@ PyObject *wx_build_environ(request_rec *r, const char *script_name_override,
         script_name = apr_pstrndup(r->pool, r->uri, ap_find_path_info(r->uri, r->path_info));
     else
         script_name = r->uri;
-    if (set_str(kc, env, "SCRIPT_NAME", script_name) < 0
-        || set_str(kc, env, "PATH_INFO", r->path_info ? r->path_info : "") < 0)
+    sn = PyUnicode_DecodeLatin1(script_name, strlen(script_name), NULL);
+    pi = r->path_info ? PyUnicode_DecodeLatin1(r->path_info, strlen(r->path_info), NULL) : wx_empty;
+    if (pi == wx_empty)
+        Py_INCREF(pi);
+    if (!sn || !pi || set_obj(kc, env, "SCRIPT_NAME", sn) < 0
+        || set_obj(kc, env, "PATH_INFO", pi) < 0
+        || set_extras(kc, env, r, sn, pi, have_handler_script) < 0) {
+        Py_XDECREF(sn);
+        Py_XDECREF(pi);
         goto fail;
+    }
+    Py_DECREF(sn);
+    Py_DECREF(pi);
 
     if (set_obj(kc, env, "wsgi.version", wx_static_version) < 0
         || set_str(kc, env, "wsgi.url_scheme", ap_http_scheme(r)) < 0
@@ -142,8 +210,6 @@ PyObject *wx_build_environ(request_rec *r, const char *script_name_override,
         || set_str(kc, env, "mod_wsgi.callable_object", callable_object) < 0
         || set_str(kc, env, "mod_wsgi.script_reloading", script_reloading ? "1" : "0") < 0
         || set_str(kc, env, "mod_wsgi.request_id", r->log_id ? r->log_id : "") < 0
-        || set_str(kc, env, "mod_wsgi.request_start",
-                   apr_psprintf(r->pool, "%" APR_TIME_T_FMT, r->request_time)) < 0
         || set_obj(kc, env, "apache.version", wx_apache_version) < 0)
         goto fail;
     return env;

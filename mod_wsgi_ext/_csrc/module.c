@@ -296,7 +296,8 @@ static int wx_handler(request_rec *r)
     int pass_auth, reloading, map_head, rc, status = OK, handler_script = 0;
     wx_entered st;
     wx_interp *ip;
-    PyObject *env = NULL, *req = NULL, *res, *func, *pyscript = NULL;
+    PyObject *env = NULL, *req = NULL, *res, *func, *pyscript = NULL, *preq = NULL;
+    int preq_owned = 0;
 
     if (!r->handler)
         return DECLINED;
@@ -394,6 +395,30 @@ static int wx_handler(request_rec *r)
     agroup_spec = m && m->application_group ? m->application_group
                   : dc->sv[WX_DS_APPLICATION_GROUP];
     agroup = wx_resolve_app_group(r, agroup_spec, script_name);
+    if (dc->mv[WX_DS_DISPATCH_SCRIPT]) {
+        const char *chosen[3];
+        if (wx_dispatch(r, dc->mv[WX_DS_DISPATCH_SCRIPT], script_name, reloading, map_head,
+                        chosen) != OK)
+            return HTTP_INTERNAL_SERVER_ERROR;
+        if (chosen[0] && *(pgroup = resolve_process_group(r, chosen[0])))
+            return fail(r, HTTP_INTERNAL_SERVER_ERROR,
+                        apr_psprintf(r->pool, "the WSGIDispatchScript sends %s to the daemon "
+                                     "process group '%s', but daemon mode is not available in "
+                                     "this version of mod_wsgi_ext", script, pgroup));
+        if (chosen[1])
+            agroup = wx_resolve_app_group(r, chosen[1], script_name);
+        if (chosen[2] && !handler_script)
+            callable = resolve_callable(r, chosen[2]);
+    }
+    {
+        const wx_server_config *msc = ap_get_module_config(ap_server_conf->module_config,
+                                                           &wsgi_ext_module);
+        if (msc->iv[WX_SS_VERBOSE_DEBUGGING] == 1)      /* WSGIVerboseDebugging On */
+            ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "mod_wsgi_ext: %s runs in the %s%s%s in "
+                          "embedded mode, callable '%s'", script,
+                          *agroup ? "sub-interpreter '" : "main interpreter", agroup,
+                          *agroup ? "'" : "", callable);
+    }
 
     ip = wx_enter(agroup, &st, r->pool, &err);
     if (!ip)
@@ -401,6 +426,8 @@ static int wx_handler(request_rec *r)
 
     env = wx_build_environ(r, script_name, "", agroup, callable, reloading, pass_auth, map_head);
     req = env ? wx_request_new(r) : NULL;
+    if (req)    /* environ["wsgi_phases.request"]: Apache's request for the application */
+        preq = wx_phase_request_for_app(r, agroup, env, &preq_owned);
     /* the file name as Python's os functions take it: a $N substitution may put any bytes in */
     pyscript = req ? PyUnicode_DecodeFSDefault(script) : NULL;
     func = pyscript ? wx_interp_func(ip, "handle") : NULL;
@@ -440,6 +467,8 @@ static int wx_handler(request_rec *r)
         Py_DECREF(req);
     }
     Py_XDECREF(pyscript);
+    if (preq)
+        wx_phase_request_release(preq, preq_owned);
     Py_XDECREF(env);
     wx_leave(&st);
     return status;
@@ -455,6 +484,7 @@ static void wx_register_hooks(apr_pool_t *p)
     ap_hook_translate_name(wx_translate, after_alias, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(wx_handler, NULL, NULL, APR_HOOK_MIDDLE);
     wx_auth_register_hooks(p);
+    wx_phases_register_hooks(p);
 }
 
 module AP_MODULE_DECLARE_DATA wsgi_ext_module = {

@@ -583,8 +583,14 @@ static PyObject *mod_log_error(PyObject *self, PyObject *args)
     Py_RETURN_NONE;
 }
 
+static PyObject *mod_scoreboard(PyObject *self, PyObject *unused)
+{
+    return wx_scoreboard();
+}
+
 static PyMethodDef mod_methods[] = {
     {"log_error", mod_log_error, METH_VARARGS, "log_error(level, text) to the server error log"},
+    {"scoreboard", mod_scoreboard, METH_NOARGS, "Apache's scoreboard (WSGIServerMetrics)"},
     {NULL}
 };
 
@@ -598,6 +604,7 @@ PyObject *wx_apache_module_new(void)
 {
     PyObject *m = PyModule_Create(&wx_apache_def);
     int threaded = 0, max_daemons = 0, max_threads = 0;
+    wx_server_config *sc = ap_get_module_config(ap_server_conf->module_config, &wsgi_ext_module);
     if (!m)
         return NULL;
     ap_mpm_query(AP_MPMQ_IS_THREADED, &threaded);
@@ -609,6 +616,13 @@ PyObject *wx_apache_module_new(void)
         || PyModule_AddIntConstant(m, "max_threads", max_threads > 0 ? max_threads : 1) < 0
         || PyModule_AddStringConstant(m, "mpm", ap_show_mpm()) < 0
         || PyModule_AddStringConstant(m, "server_version", ap_get_server_banner()) < 0
+        || PyModule_AddStringConstant(m, "server_description", ap_get_server_description()) < 0
+        || PyModule_AddStringConstant(m, "build_date", ap_get_server_built()) < 0
+        || PyModule_AddIntConstant(m, "restrict_stdin", sc->iv[WX_SS_RESTRICT_STDIN] == 1) < 0
+        || PyModule_AddIntConstant(m, "restrict_stdout", sc->iv[WX_SS_RESTRICT_STDOUT] == 1) < 0
+        || PyModule_AddIntConstant(m, "server_metrics", sc->iv[WX_SS_SERVER_METRICS] == 1) < 0
+        || PyModule_AddIntConstant(m, "verbose_debugging",
+                                   sc->iv[WX_SS_VERBOSE_DEBUGGING] == 1) < 0
         || PyModule_AddIntConstant(m, "APLOG_CRIT", APLOG_CRIT) < 0
         || PyModule_AddIntConstant(m, "APLOG_ERR", APLOG_ERR) < 0
         || PyModule_AddIntConstant(m, "APLOG_WARNING", APLOG_WARNING) < 0

@@ -30,6 +30,7 @@
 #include "apr_lib.h"
 #include "apr_network_io.h"
 #include "apr_buckets.h"
+#include "apr_atomic.h"
 #include "apr_file_io.h"
 #include "apr_portable.h"
 
@@ -44,6 +45,10 @@ extern module AP_MODULE_DECLARE_DATA wsgi_ext_module;
 APLOG_USE_MODULE(wsgi_ext);
 
 #define WX_UNSET (-1)
+/* the mod_wsgi release whose behaviour is matched (mod_wsgi.version; compat/modules.py) */
+#define WX_MOD_WSGI_MAJOR 6
+#define WX_MOD_WSGI_MINOR 1
+#define WX_MOD_WSGI_MICRO 1
 #define WX_BOOT_SENTINEL 0x5EED
 
 /* ---- directive specs (table generated from mod_wsgi_ext/config/registry.py) ---- */
@@ -51,7 +56,9 @@ enum wx_kind {
     WX_K_FLAG, WX_K_ENUM, WX_K_INT, WX_K_STR, WX_K_GROUP, WX_K_PGROUP, WX_K_DIRPATH,
     WX_K_PATHLIST, WX_K_HEADERS, WX_K_NETS, WX_K_ALIAS, WX_K_ALIASMATCH, WX_K_HANDLER,
     WX_K_IMPORT, WX_K_COMPAT,
-    WX_K_SCRIPT        /* PATH [application-group=A] into a per-directory script slot (mv[]) */
+    WX_K_SCRIPT,       /* PATH [application-group=A] into a per-directory script slot (mv[]) */
+    WX_K_PHASE,        /* WSGIPhaseScript: PATH|None [options] into mv[] (path NULL: None) */
+    WX_K_OPTION        /* WSGIPhaseOption NAME VALUE into phase_options */
 };
 
 #define WX_C_SERVER 1   /* main server config */
@@ -91,6 +98,7 @@ typedef struct {
     const char *sv[WX_DS_COUNT];    /* strings; NULL when not set */
     apr_array_header_t *handlers;   /* wx_mount, WSGIHandlerScript */
     const wx_mount *mv[WX_DS_COUNT]; /* WX_K_SCRIPT slots (path, application_group); NULL unset */
+    apr_table_t *phase_options;     /* WSGIPhaseOption: name -> value ("" removes); NULL: none */
 } wx_dir_config;
 
 typedef struct {
@@ -140,6 +148,9 @@ PyObject *wx_build_environ(request_rec *r, const char *script_name_override,  /*
                            const char *callable_object, int script_reloading,
                            int pass_authorization, int map_head);
 int wx_environ_ready(void);                                                   /* environ.c */
+int wx_dispatch(request_rec *r, const wx_mount *ds, const char *script_name, int reloading,
+                int map_head, const char *out[3]);   /* dispatch.c */
+PyObject *wx_scoreboard(void);          /* scoreboard.c */
 PyObject *wx_apache_module_new(void);
 PyObject *wx_log_args(PyObject *args, int *level);   /* (level, text) -> UTF-8 bytes of text */
 PyObject *wx_log_request(request_rec *r, PyObject *args);   /* log(level, text) for r */
@@ -154,6 +165,14 @@ void wx_shutdown_init(server_rec *s);
 
 /* readable.c */
 int wx_check_readable(apr_pool_t *p, server_rec *s);   /* post_config: OK or !OK (logged) */
+
+/* phases.c, phase_auth.c (WSGIPhaseScript; what the rest of the phase files share is in phases.h) */
+void wx_phases_register_hooks(apr_pool_t *p);
+int wx_phase_authn(request_rec *r, int digest, const char *user, const char *arg, int *status,
+                   const char **value);
+int wx_phase_groups(request_rec *r, const char *require_args, int *status);
+PyObject *wx_phase_request_for_app(request_rec *r, const char *group, PyObject *env, int *owned);
+void wx_phase_request_release(PyObject *obj, int owned);
 
 /* module.c */
 const char *wx_resolve_app_group(request_rec *r, const char *spec, const char *script_name);

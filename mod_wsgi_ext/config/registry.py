@@ -40,6 +40,8 @@ ALIASMATCH = "aliasmatch"  # REGEX PATH [options]
 HANDLER = "handler"      # NAME PATH [options]
 IMPORT = "import"        # PATH process-group=G application-group=A
 SCRIPT = "script"        # PATH [application-group=A] -> a per-directory script slot (auth scripts)
+PHASE = "phase"          # PATH|None [application-group=A] [object=NAME] -> the phase script slot
+OPTION = "option"        # NAME VALUE -> the per-directory WSGIPhaseOption table
 COMPAT = "compat"        # accepted for mod_wsgi compatibility, no effect (warned at start-up)
 
 # key=value options taken by the alias-like directives, with the kind of each value.
@@ -49,6 +51,7 @@ HANDLER_OPTIONS = (("process-group", PGROUP), ("application-group", GROUP),
                    ("pass-authorization", FLAG))
 IMPORT_OPTIONS = (("process-group", PGROUP), ("application-group", GROUP))
 SCRIPT_OPTIONS = (("application-group", GROUP),)
+PHASE_OPTIONS = (("application-group", GROUP), ("object", STR), ("process-group", PGROUP))
 
 # What each option means (docs/directives.md); the value's form comes from its kind.
 OPTION_DOCS = {
@@ -59,6 +62,7 @@ OPTION_DOCS = {
                          "overrides).",
     "callable-object": "name of the WSGI application object in the script (overrides "
                        "WSGICallableObject).",
+    "object": "name of the wsgi_phases.Phases object in a WSGIPhaseScript (default phases).",
     "pass-authorization": "On passes the Authorization header as HTTP_AUTHORIZATION (overrides "
                           "WSGIPassAuthorization).",
 }
@@ -160,6 +164,23 @@ DIRECTIVES = (
           "daemon process group is replaced by Apache's own error document (ErrorDocument). As "
           "in mod_wsgi, it has no effect in embedded mode, where the application's own error "
           "response is sent."),
+    D("WSGIRestrictStdin", FLAG, (SERVER,), scope=SCOPE_SERVER, slot="restrict_stdin",
+      default="Off", syntax="WSGIRestrictStdin On|Off",
+      doc="When On, sys.stdin in every interpreter is a mod_wsgi.Restricted object: any use "
+          "raises OSError (portable WSGI code reads wsgi.input, never sys.stdin)."),
+    D("WSGIRestrictStdout", FLAG, (SERVER,), scope=SCOPE_SERVER, slot="restrict_stdout",
+      default="Off", syntax="WSGIRestrictStdout On|Off",
+      doc="When On, sys.stdout in every interpreter is a mod_wsgi.Restricted object: print() "
+          "and any other use raise OSError. Off (the default): what is printed goes to the "
+          "error log."),
+    D("WSGIVerboseDebugging", FLAG, (SERVER,), scope=SCOPE_SERVER, slot="verbose_debugging",
+      default="Off", syntax="WSGIVerboseDebugging On|Off",
+      doc="When On, every request logs at info level where it runs: the script, the "
+          "interpreter group and the callable."),
+    D("WSGIServerMetrics", FLAG, (SERVER,), scope=SCOPE_SERVER, slot="server_metrics",
+      default="Off", syntax="WSGIServerMetrics On|Off",
+      doc="When On, mod_wsgi.server_metrics() returns Apache's scoreboard (processes and their "
+          "workers); Off, it returns None."),
     D("WSGIRestrictEmbedded", FLAG, (SERVER,), scope=SCOPE_SERVER, slot="restrict_embedded",
       default="Off", syntax="WSGIRestrictEmbedded On|Off",
       doc="When On, no application may run in embedded mode: such a request gets a 500 and a log "
@@ -177,6 +198,14 @@ DIRECTIVES = (
       syntax="WSGITrustedProxies ip|cidr ...",
       doc="Addresses of the proxies whose WSGITrustedProxyHeaders are believed. Without this "
           "directive every client is trusted."),
+    D("WSGIDispatchScript", SCRIPT, ALL_DIR, slot="dispatch_script", options=SCRIPT_OPTIONS,
+      default="none", syntax="WSGIDispatchScript file-path [application-group=name]",
+      doc="Python script consulted for each request before it is dispatched: its functions "
+          "process_group(environ), application_group(environ) and callable_object(environ), "
+          "each optional, return the process group, application group (%{GLOBAL} and the other "
+          "forms allowed) or callable name to use, or None to keep the configured one. The "
+          "script runs in the main interpreter unless application-group= names another; a "
+          "failure is logged and the request answered with a 500."),
     D("WSGIAuthUserScript", SCRIPT, (DIRECTORY, HTACCESS_AUTHCONFIG), slot="auth_user_script",
       options=SCRIPT_OPTIONS, default="none",
       syntax="WSGIAuthUserScript file-path [application-group=name]",
@@ -200,6 +229,19 @@ DIRECTIVES = (
           "allows, False refuses with 403, None leaves the decision to the rest of the "
           "configuration. host is the client's host name when known, else its IP address. Runs "
           "like WSGIAuthUserScript."),
+    D("WSGIPhaseScript", PHASE, ALL_DIR + (HTACCESS_AUTHCONFIG,), slot="phase_script",
+      options=PHASE_OPTIONS, default="none",
+      syntax="WSGIPhaseScript file-path|None [application-group=name] [object=name]",
+      doc="Python script holding a wsgi_phases.Phases object (named by object=, default phases) "
+          "whose handlers run in Apache's access, authentication, authorization and fixup phases "
+          "for requests in this scope, in the Apache child, in the interpreter named by "
+          "application-group (default %{GLOBAL}). A more specific section's WSGIPhaseScript "
+          "replaces the outer one; None switches phases off. process-group= (running the handlers "
+          "in a daemon process) is refused: it is a later step. See docs/phases.md."),
+    D("WSGIPhaseOption", OPTION, ALL_DIR + (HTACCESS_AUTHCONFIG,),
+      syntax="WSGIPhaseOption name value",
+      doc="A value phase handlers read as request.options[name]. Inner sections override outer "
+          "ones name by name; an empty value removes the name."),
     D("WSGIPythonHome", DIRPATH, (SERVER,), scope=SCOPE_SERVER, slot="python_home",
       default="the Python that built the module", syntax="WSGIPythonHome directory",
       doc="Prefix of the Python installation or virtual environment to embed. A virtual "
@@ -220,16 +262,12 @@ DIRECTIVES = (
 # start-up naming it.  They move up into DIRECTIVES as they gain an effect.
 COMPAT_DIRECTIVES = (
     ("WSGIDaemonProcess", (SERVER, VHOST)),
-    ("WSGIDispatchScript", ALL_DIR),
     ("WSGIPythonEggs", (SERVER,)),
     ("WSGIPythonWarnings", (SERVER,)),
     ("WSGIPythonHashSeed", (SERVER,)),
-    ("WSGIVerboseDebugging", (SERVER,)),
     ("WSGISocketRotation", (SERVER,)),
     ("WSGIAcceptMutex", (SERVER,)),
     ("WSGIDestroyInterpreter", (SERVER,)),
-    ("WSGIRestrictStdin", (SERVER,)),
-    ("WSGIRestrictStdout", (SERVER,)),
     ("WSGIRestrictSignal", (SERVER,)),
     ("WSGICaseSensitivity", (SERVER,)),
     ("WSGIRestrictProcess", ALL_DIR),
@@ -241,7 +279,6 @@ COMPAT_DIRECTIVES = (
     ("WSGIFreeThreading", (SERVER,)),
     ("WSGIPassApacheRequest", ALL_DIR),
     ("WSGIGroupAuthoritative", (DIRECTORY, HTACCESS_AUTHCONFIG)),
-    ("WSGIServerMetrics", (SERVER,)),
     ("WSGITelemetryService", (SERVER,)),
     ("WSGISlowRequests", (SERVER,)),
     ("WSGITelemetryOptions", (SERVER,)),

@@ -8,6 +8,8 @@ bridge module ``mod_wsgi_ext._apache`` into ``sys.modules``, then calls:
 * ``handle(req, environ, script, callable, reloading, error_override, proxy_headers, proxies,
   mtime)`` per request (``mtime``: the script's modification time in µs as Apache found it, or -1);
   returns what the Apache handler returns (0 = OK, or an HTTP status);
+* ``dispatch(req, environ, script, reloading)`` for WSGIDispatchScript, in the dispatch script's
+  interpreter, before the request's own interpreter is chosen (``runtime/dispatch.py``);
 * ``preload(script, is_alias)`` for WSGIImportScript and fully-specified WSGIScriptAlias mounts;
 * ``shutdown()`` when the process exits normally.
 """
@@ -16,9 +18,9 @@ import os
 import site
 import sys
 import threading
-import types
 
-from mod_wsgi_ext.runtime import lifecycle, loader
+from mod_wsgi_ext.compat import events, modules
+from mod_wsgi_ext.runtime import dispatch as _dispatch, lifecycle, loader
 from mod_wsgi_ext.wsgi import proxy, response, streams
 
 HTTP_INTERNAL_SERVER_ERROR = 500
@@ -26,6 +28,8 @@ APLOG_ERR = 3
 
 _apache = None
 _group = None
+_Input = modules.Input
+_FileWrapper = modules.FileWrapper
 
 
 class _LogStream:
@@ -70,26 +74,6 @@ class _LogStream:
         raise OSError("the Apache error log has no file descriptor for Python")
 
 
-def _compat_module(group):
-    """A small ``mod_wsgi`` module so code written for mod_wsgi finds what it looks for."""
-    mod = types.ModuleType("mod_wsgi", "mod_wsgi compatibility provided by mod_wsgi_ext")
-    mod.process_group = ""
-    mod.application_group = group
-    mod.maximum_processes = _apache.max_daemons
-    mod.threads_per_process = _apache.max_threads if _apache.threaded else 1
-
-    def subscribe_shutdown(callback):
-        # mod_wsgi calls shutdown subscribers as callback(event, **details)
-        lifecycle.subscribe_shutdown(
-            lambda: callback("process_stopping", shutdown_reason="process_exit"))
-        return callback
-
-    mod.subscribe_shutdown = subscribe_shutdown
-    mod.version = (6, 0, 0)
-    mod.mod_wsgi_ext = True
-    return mod
-
-
 def init_interpreter(group, python_path):
     global _apache, _group
     from mod_wsgi_ext import _apache as bridge
@@ -100,7 +84,9 @@ def init_interpreter(group, python_path):
             site.addsitedir(d)
     sys.stdout = _LogStream(APLOG_ERR, "")
     sys.stderr = _LogStream(APLOG_ERR, "")
-    sys.modules.setdefault("mod_wsgi", _compat_module(group))
+    events._log = bridge.log_error
+    loader.log = bridge.log_error
+    modules.install(bridge, group)
     if not hasattr(sys, "argv") or not sys.argv:
         sys.argv = ["mod_wsgi"]
 
@@ -134,13 +120,33 @@ def handle(req, environ, script, callable_name, reloading, error_override, proxy
         _log_load_error(req.log, err)
         return HTTP_INTERNAL_SERVER_ERROR
     errors = streams.Errors(req.log)
-    environ["wsgi.input"] = streams.Input(req)
+    environ["wsgi.input"] = _Input(req)
     environ["wsgi.errors"] = errors
-    environ["wsgi.file_wrapper"] = response.FileWrapper
+    environ["wsgi.file_wrapper"] = _FileWrapper
     try:
+        if events.on or events.event_callbacks:
+            return events.run(_respond, app, environ, req, environ["mod_wsgi.thread_id"],
+                              environ["mod_wsgi.server_pid"],
+                              _metered_input, script, error_override)
         return response.run(app, environ, req, script, error_override)
     finally:
         _flush_request_output(errors)
+
+
+def _metered_input(environ, sink):
+    environ["wsgi.input"] = _Input(sink)
+
+
+def _respond(app, environ, sink, script, error_override):
+    return response.run(app, environ, sink, script, error_override)
+
+
+def dispatch(req, environ, script, reloading):
+    """WSGIDispatchScript: (process group, application group, callable) or None (a 500)."""
+    try:
+        return _dispatch.resolve(req.log, environ, script, reloading, _group)
+    finally:
+        _flush_request_output(None)
 
 
 def preload(script, is_alias):
@@ -151,6 +157,7 @@ def preload(script, is_alias):
 
 
 def shutdown():
+    events.process_stopping("")
     lifecycle.run_shutdown()
     for stream in (sys.stdout, sys.stderr):
         try:

@@ -44,6 +44,18 @@ def _hint(exc, group):
     return ""
 
 
+log = None          # log(level, text) to the server error log; set by runtime/embedded.py
+APLOG_INFO = 6
+
+
+def _log_loading(path, group, again):
+    """mod_wsgi's info line for every (re)load of a script."""
+    if log is not None:
+        where = ("sub-interpreter '%s'" % group) if group else "main interpreter"
+        log(APLOG_INFO, "mod_wsgi_ext (pid=%d): %s WSGI script '%s' into %s in embedded mode."
+            % (os.getpid(), "Reloading" if again else "Loading", path, where))
+
+
 def load_module(path, reloading=True, group="", mtime=-1):
     """The module of script ``path``.  ``mtime``: its modification time in µs when the caller
     knows it (Apache stats the script of every request; a second stat here cost about 5% of a
@@ -60,6 +72,7 @@ def load_module(path, reloading=True, group="", mtime=-1):
         entry = _modules.get(path)
         if entry is not None and (not reloading or entry[1] == mtime):
             return entry[0]
+        _log_loading(path, group, entry is not None)
         name = module_name(path)
         module = types.ModuleType(name)
         module.__file__ = path

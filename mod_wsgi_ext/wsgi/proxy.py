@@ -8,14 +8,16 @@ Known proxy headers come in sets, one per purpose (client address, host, server 
 scheme, script name).  For every set that has a listed header:
 
 * from a trusted proxy, each listed header of the set that is present rewrites what it stands for
-  (REMOTE_ADDR, HTTP_HOST, SERVER_NAME, SERVER_PORT, wsgi.url_scheme/HTTPS, SCRIPT_NAME) and is
+  (REMOTE_ADDR, HTTP_HOST, SERVER_NAME, SERVER_PORT, wsgi.url_scheme/HTTPS, SCRIPT_NAME and
+  mod_wsgi.mount_point) and is
   kept in the environ (the last one applied, in configuration order, when several are listed);
   every other header of the set is removed;
 * from any other client, every header of the set is removed.
 
 Sets without a listed header are left alone.  With trusted proxies configured, X-Forwarded-For is
 walked back from the nearest hop past the trusted proxies: the first untrusted address becomes
-REMOTE_ADDR, and the header keeps only that address and the hops after it.
+REMOTE_ADDR, and the header keeps only that address and the hops after it.  IPv4-mapped IPv6
+addresses (``::ffff:10.0.0.9``) match IPv4 networks.
 """
 
 import ipaddress
@@ -74,11 +76,15 @@ def _networks(proxies):
 
 
 def _trusted(addr, nets):
+    """Whether addr is in one of nets; an IPv4-mapped IPv6 address (::ffff:10.0.0.9) is also
+    matched against the IPv4 networks, as mod_wsgi does."""
     try:
         ip = ipaddress.ip_address(addr.strip())
     except ValueError:
         return False
-    return any(ip.version == n.version and ip in n for n in nets)
+    mapped = ip.ipv4_mapped if ip.version == 6 else None
+    return any((ip.version == n.version and ip in n)
+               or (mapped is not None and n.version == 4 and mapped in n) for n in nets)
 
 
 def _set_scheme(environ, https):
@@ -118,8 +124,9 @@ def _apply_one(environ, name, how, value, nets):
         environ["SERVER_NAME"] = value
     elif how == "port":
         environ["SERVER_PORT"] = value
-    elif how == "script":
-        environ["SCRIPT_NAME"] = value.rstrip("/")
+    elif how == "script":       # as mod_wsgi: the value as it is, also as mod_wsgi.mount_point
+        environ["SCRIPT_NAME"] = value
+        environ["mod_wsgi.mount_point"] = value
     elif how == "scheme":
         if value.lower() in ("https", "http"):
             _set_scheme(environ, value.lower() == "https")

@@ -5,7 +5,8 @@ response was written, or an HTTP status for Apache to answer itself (500 when th
 failed before sending headers; the application's own error status under WSGIErrorOverride).
 
 Rules kept here: ``start_response`` validates status and headers (str, latin-1, no control
-characters, token header names, a Content-Length of digits) and keeps a copy of the list, so that
+characters, token header names, a Content-Length of digits, a status from 200 to 599, no
+hop-by-hop header; the exception types are mod_wsgi's) and keeps a copy of the list, so that
 what is sent is what was checked (the sink checks again); it refuses a second call without
 ``exc_info``; ``exc_info`` after headers were sent re-raises; headers go out with the first
 non-empty body data (or at the end); bodies are bytes; a list or tuple of bytes gets a
@@ -25,6 +26,7 @@ import traceback
 
 OK = 0
 HTTP_INTERNAL_SERVER_ERROR = 500
+HTTP_GATEWAY_TIME_OUT = 504
 APLOG_ERR = 3
 
 _STATUS = re.compile(r"([1-9][0-9]{2}) ([\t\x20-\x7e\x80-\xff]*)\Z")
@@ -37,6 +39,10 @@ _BAD_VALUE = re.compile(r"[^\t\x20-\x7e\x80-\xff]")
 _LENGTH = re.compile(r"[ \t]*[0-9]+[ \t]*\Z")     # what Apache reads as the same number
 _MAX_LENGTH = (1 << 63) - 1                        # what Apache can hold (apr_off_t)
 _BYTES = (bytes, bytearray, memoryview)
+# PEP 3333: hop-by-hop headers are the server's business; an application's would desynchronise
+# the connection (Transfer-Encoding: chunked over an unchunked body) or lie about it
+_HOP_BY_HOP = frozenset(("connection", "keep-alive", "proxy-authenticate", "proxy-authorization",
+                         "te", "trailer", "trailers", "transfer-encoding", "upgrade"))
 
 
 class ClientGone(Exception):
@@ -92,6 +98,9 @@ class Response:
 
     def start_response(self, status, headers, exc_info=None):
         if exc_info is not None:
+            if type(exc_info) is not tuple or len(exc_info) != 3:
+                raise RuntimeError("start_response() argument 'exc_info' must be a 3-tuple or "
+                                   "None")
             try:
                 if self.sent:
                     raise exc_info[1].with_traceback(exc_info[2])
@@ -108,6 +117,11 @@ class Response:
                 raise ValueError("invalid status %r: want 'NNN Reason' (latin-1, no control "
                                  "characters)" % status)
             code = int(m.group(1))
+            if not 200 <= code <= 599:
+                # a 1xx is Apache's to send (100 Continue); a final one would leave the body
+                # to be read as the next response on a kept-alive connection
+                raise ValueError("status %r: an application's status must be 200 to 599"
+                                 % status)
             if len(_valid_status) < _VALID_MAX:
                 _valid_status[status] = code
         if type(headers) is not list:
@@ -118,17 +132,25 @@ class Response:
         headers = headers[:]
         length = None
         for item in headers:
-            if type(item) is not tuple or len(item) != 2:
-                raise TypeError("response header must be a (name, value) tuple: %r" % (item,))
+            if type(item) is not tuple:
+                raise TypeError("response header must be a (name, value) tuple, not %s: %r"
+                                % (type(item).__name__, item))
+            if len(item) != 2:
+                raise ValueError("response header must be a (name, value) tuple, got length "
+                                 "%d: %r" % (len(item), item))
             name, value = item
             if type(name) is not str or type(value) is not str:
                 raise TypeError("response header name and value must be str: %r" % (item,))
             if name not in _valid_names:
                 if not _TOKEN.match(name):
                     raise ValueError("invalid response header name %r" % name)
+                if name.lower() in _HOP_BY_HOP:
+                    raise ValueError("response header %r is hop-by-hop: the server sets it, an "
+                                     "application may not (PEP 3333)" % name)
                 if len(_valid_names) < _VALID_MAX:
                     _valid_names.add(name)
             if _BAD_VALUE.search(value):
+                value.encode("latin-1")     # UnicodeEncodeError (a ValueError), as mod_wsgi
                 raise ValueError("response header %r: the value %r holds a control character "
                                  "(CR/LF?) or is not latin-1" % (name, value))
             if name.lower() == "content-length":
@@ -252,15 +274,27 @@ def run(app, environ, sink, script="", error_override=False):
     except ClientGone:
         sink.log(6, "mod_wsgi_ext: the client went away while the response to %s was being "
                     "written" % script)
-    except BaseException:   # SystemExit from an application must not end the Apache child
-        log_exception(sink, _what(script))
+    except BaseException as exc:    # SystemExit must not end the Apache child
+        timeout = _is_request_timeout(exc)
+        if timeout:     # as mod_wsgi: one line instead of the traceback, and a 504
+            sink.log(6, "mod_wsgi_ext (pid=%d): Request interrupted by RequestTimeout; thread "
+                        "recovered." % os.getpid())
+        else:
+            log_exception(sink, _what(script))
         if resp.sent and not resp.suppressed:
             sink.abort()
         else:
-            status = HTTP_INTERNAL_SERVER_ERROR
+            status = HTTP_GATEWAY_TIME_OUT if timeout else HTTP_INTERNAL_SERVER_ERROR
     if _close(result, sink, script) and not resp.sent and status == OK:
         status = HTTP_INTERNAL_SERVER_ERROR
     return status
+
+
+def _is_request_timeout(exc):
+    """mod_wsgi.RequestTimeout (the class of the interpreter's mod_wsgi module, by name: this
+    module does not import the compatibility layer)."""
+    cls = type(exc)
+    return cls.__name__ == "RequestTimeout" and cls.__module__ == "mod_wsgi"
 
 
 def _what(script):

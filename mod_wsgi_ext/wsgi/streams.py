@@ -1,4 +1,4 @@
-"""``wsgi.input`` and ``wsgi.errors`` over a request sink.
+"""``wsgi.input`` and ``wsgi.errors`` (with its ``.buffer``) over a request sink.
 
 The sink's ``read(n)`` returns at most n bytes (a short read is allowed) and ``b""`` at the end of
 the body; ``read(-1)`` returns the rest of the body; chunked bodies arrive de-chunked.
@@ -176,4 +176,33 @@ class Errors:
 
     @property
     def closed(self):
+        return False
+
+    @property
+    def buffer(self):
+        """The binary side, as on a text file: bytes written here are logged as UTF-8 text."""
+        return ErrorsBuffer(self)
+
+
+class ErrorsBuffer:
+    """``wsgi.errors.buffer``: takes bytes-like objects and hands them to ``wsgi.errors``."""
+
+    __slots__ = ("_errors",)
+
+    def __init__(self, errors):
+        self._errors = errors
+
+    def write(self, data):
+        data = memoryview(data).tobytes()     # TypeError for anything not bytes-like
+        self._errors.write(data.decode("utf-8", "backslashreplace"))
+        return len(data)
+
+    def writelines(self, lines):
+        for line in lines:
+            self.write(line)
+
+    def flush(self):
+        self._errors.flush()
+
+    def isatty(self):
         return False

@@ -41,7 +41,24 @@ WSGIScriptAliasMatch ^/match/([a-z]+) {root}/apps/diff/$1.wsgi
 Alias /app/static {root}/apps/diff/static
 Alias /scripts-noexec {root}/apps/diff
 Alias /scripts {root}/apps/diff
+WSGIScriptAlias /dispatched {root}/apps/diff/app.wsgi
+WSGIScriptAlias /dispatched-echo {root}/apps/diff/echo.wsgi
+WSGIScriptAlias /modules {root}/apps/diff/modules.wsgi
+WSGIScriptAlias /modproxied {root}/apps/diff/modules.wsgi
 WSGIScriptAlias / {root}/apps/diff/echo.wsgi
+<Location /dispatched>
+    WSGIDispatchScript {root}/apps/diff/dispatch.py
+</Location>
+<Location /dispatched-echo>
+    WSGIDispatchScript {root}/apps/diff/dispatch.py
+</Location>
+<Location /errdoc>
+    ErrorDocument 404 /echo/error-page
+</Location>
+<Location /modproxied>
+    WSGITrustedProxyHeaders X-Forwarded-For X-Forwarded-Script-Name
+    WSGITrustedProxies 10.0.0.0/8 127.0.0.1
+</Location>
 <Directory {root}/apps/diff>
     Options ExecCGI
     AddHandler wsgi-script .wsgi
@@ -204,10 +221,35 @@ ROWS = [
     R("error-override-200", "GET", "/override/single", 200),
     R("missing-script", "GET", "/missing/x", 404),
     R("failing-import", "GET", "/broken", 500),
+    # --- the mod_wsgi and apache modules, mod_wsgi's environ extras
+    R("mod_wsgi-module", "GET", "/modules/mod_wsgi", 200),
+    R("apache-module", "GET", "/modules/apache", 200),
+    R("environ-extras", "GET", "/modules/environ/x?q=1", 200),
+    R("environ-extras-root", "GET", "/modules", 200),
+    R("forwarded-script-name-kept", "GET", "/modproxied/proxy", 200,
+      [("X-Forwarded-Script-Name", "/x/")]),
+    R("forwarded-for-ipv4-mapped", "GET", "/modproxied/proxy", 200,
+      [("X-Forwarded-For", "203.0.113.9, ::ffff:10.0.0.9")]),
+    R("dispatch-script-group", "GET", "/dispatched-echo/alpha/x", 200),
+    R("dispatch-script-callable", "GET", "/dispatched/other/y", 200),
+    R("error-document-request-uri", "GET", "/errdoc/missing?x=1", 200),
+    R("error-document-request-uri-post", "POST", "/errdoc/form?y=2", 200, [FORM], b"a=1"),
+    R("app-hop-by-hop-header", "GET", "/app/hop-by-hop", 500),
+    R("app-interim-status", "GET", "/app/status-1xx", 500),
+    R("forwarded-for-ipv4-mapped-client", "GET", "/modproxied/proxy", 200,
+      [("X-Forwarded-For", "::ffff:203.0.113.7, 10.0.0.9")]),
 ]
 
 # Rows where mod_wsgi 6 and this module differ on purpose: row id -> (reason, check of ours).
 DIFFERENCES = {
+    "app-hop-by-hop-header": (
+        "PEP 3333: hop-by-hop headers are the server's; mod_wsgi passes the application's "
+        "Connection header on, start_response here refuses it with ValueError (a 500)",
+        lambda mine: mine[0] == "500 Internal Server Error"),
+    "app-interim-status": (
+        "a 1xx status as the final one breaks a kept-alive connection; mod_wsgi sends it, "
+        "start_response here refuses statuses outside 200-599 with ValueError (a 500)",
+        lambda mine: mine[0] == "500 Internal Server Error"),
     "second-start-response": (
         "PEP 3333 makes a second start_response() without exc_info an error; mod_wsgi lets the "
         "second call replace the first (the spec, interface.md section 6, asks for a 500)",

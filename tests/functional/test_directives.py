@@ -523,11 +523,13 @@ def test_compat_directives_are_accepted_and_each_warned_about_once(apache):
     assert get(srv, "/env").status_code == 200
     log = srv.log()
     for name in ("WSGIDaemonProcess", "WSGISocketRotation", "WSGIPythonHashSeed",
-                 "WSGIDestroyInterpreter", "WSGIRestrictStdout", "<WSGIInterpreterOptions>",
+                 "WSGIDestroyInterpreter", "<WSGIInterpreterOptions>",
                  "WSGIEnableSendfile", "WSGIPassApacheRequest"):
         line = "mod_wsgi_ext: %s is accepted for mod_wsgi compatibility; no effect" % name
         assert log.count(line) == 1, (name, log)
     assert "WSGIPythonPath is accepted" not in log
+    # these have an effect now (issue 10): no warning
+    assert "WSGIRestrictStdout is accepted" not in log
 
 
 def test_directives_mod_wsgi_6_does_not_have_are_refused(apache):

@@ -10,6 +10,7 @@ www-data's reach.
 import glob
 import os
 import re
+import shutil
 import subprocess
 
 import pytest
@@ -23,26 +24,39 @@ def emerg_lines(srv):
             and "cannot read" in line]
 
 
+def private_python(root):
+    """The pyenv Python under /root where there is one (the case from the issue); otherwise a
+    copy of Debian's python3.11 in a mode-0700 directory, which is the same situation: a Python
+    whose real executable the children's user cannot reach.  Returns (python, locked dir)."""
+    if PYENV and not os.stat("/root").st_mode & 0o001:
+        return PYENV[-1], "/root"
+    locked = os.path.join(root, "private")
+    os.makedirs(os.path.join(locked, "bin"))
+    os.chmod(locked, 0o700)
+    python = os.path.join(locked, "bin", "python3.11")
+    shutil.copy2(os.path.realpath("/usr/bin/python3"), python)
+    return python, locked
+
+
 @pytest.mark.skipif(os.geteuid() != 0, reason="needs root: children then run as www-data")
-@pytest.mark.skipif(not PYENV or os.stat("/root").st_mode & 0o001,
-                    reason="needs a pyenv Python 3.11 under a /root that www-data cannot enter")
 @pytest.mark.parametrize("mpm", ["prefork", "event"])
 def test_refuses_a_venv_made_from_a_python_the_children_cannot_read(apache, mpm):
     srv = apache("WSGIPythonHome {root}/venv\nWSGIScriptAlias /hello {root}/apps/hello.wsgi\n",
                  mpm=mpm, start=False)
     venv = os.path.join(srv.root, "venv")
-    subprocess.run([PYENV[-1], "-m", "venv", "--without-pip", venv], check=True)
+    python, locked = private_python(srv.root)
+    subprocess.run([python, "-m", "venv", "--without-pip", venv], check=True)
     for dirpath, dirnames, filenames in os.walk(venv):
         os.chmod(dirpath, 0o755)
     assert srv.start(expect_fail=True) != 0
     lines = emerg_lines(srv)
     assert len(lines) == 1, srv.output()
     real = os.path.realpath(os.path.join(venv, "bin", "python3"))
-    assert real.startswith("/root/")
+    assert real.startswith(locked + "/")
     assert re.search(
         r"mod_wsgi_ext: the user 'www-data' that Apache children run as cannot read %s \(the "
-        r"directory /root is not searchable by it, and it is the real file behind %s\); make the "
-        r"venv from /usr/bin/python3" % (re.escape(real),
+        r"directory %s is not searchable by it, and it is the real file behind %s\); make the "
+        r"venv from /usr/bin/python3" % (re.escape(real), re.escape(locked),
                                          re.escape(os.path.join(venv, "bin", "python3"))),
         lines[0]), lines[0]
 

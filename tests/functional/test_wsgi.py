@@ -246,11 +246,11 @@ def test_callable_object_option(srv):
 SR_ERRORS = {
     "status-int": "TypeError", "status-bytes": "TypeError", "status-noreason": "ValueError",
     "status-nospace": "ValueError", "status-4digits": "ValueError", "status-words": "ValueError",
-    "status-crlf": "ValueError", "headers-tuple": "TypeError", "header-notpair": "TypeError",
+    "status-crlf": "ValueError", "headers-tuple": "TypeError", "header-notpair": "ValueError",
     "header-name-bytes": "TypeError", "header-value-bytes": "TypeError",
     "header-value-int": "TypeError", "header-crlf": "ValueError", "header-lf": "ValueError",
     "header-space-name": "ValueError", "header-colon-name": "ValueError",
-    "header-empty-name": "ValueError", "header-not-latin1": "ValueError",
+    "header-empty-name": "ValueError", "header-not-latin1": "UnicodeEncodeError",
     "status-not-latin1": "ValueError",
 }
 

@@ -110,7 +110,10 @@ def test_http_scheme_clears_https(proxy):
     ("X-Host", "front.example", "HTTP_HOST", "front.example"),
     ("X-Forwarded-Server", "front", "SERVER_NAME", "front"),
     ("X-Forwarded-Port", "443", "SERVER_PORT", "443"),
-    ("X-Script-Name", "/mounted/", "SCRIPT_NAME", "/mounted"),
+    ("X-Script-Name", "/mounted/", "SCRIPT_NAME", "/mounted/"),     # as mod_wsgi: as it is
+    ("X-Script-Name", "/mounted/", "mod_wsgi.mount_point", "/mounted/"),
+    ("X-Forwarded-Script-Name", "/x/", "SCRIPT_NAME", "/x/"),
+    ("X-Forwarded-Script-Name", "/x/", "mod_wsgi.mount_point", "/x/"),
     ("X-Forwarded-Script-Name", "/m", "SCRIPT_NAME", "/m"),
     ("X-Client-IP", "7.7.7.7", "REMOTE_ADDR", "7.7.7.7"),
 ])
@@ -158,3 +161,14 @@ def test_network_forms_apache_accepts(proxy, spec, inside, outside):
         e["REMOTE_ADDR"] = addr
         proxy.apply(e, "X-Real-IP", spec)
         assert (e["REMOTE_ADDR"] == "7.7.7.7") is trusted, (spec, addr)
+
+
+@pytest.mark.parametrize("xff,addr", [
+    ("203.0.113.9, ::ffff:10.0.0.9", "203.0.113.9"),       # mapped hop is a trusted proxy
+    ("::ffff:203.0.113.9, 10.0.0.9", "::ffff:203.0.113.9"),  # mapped but outside: the client
+])
+def test_ipv4_mapped_addresses_match_ipv4_networks(proxy, xff, addr):
+    e = base(X_FORWARDED_FOR=xff)
+    e["REMOTE_ADDR"] = "::ffff:10.0.0.1"        # a v4 peer on a v6 socket is trusted too
+    proxy.apply(e, "X-Forwarded-For", "10.0.0.0/8")
+    assert e["REMOTE_ADDR"] == addr

@@ -148,18 +148,25 @@ BAD_CALLS = [
     (lambda sr: sr("200 \u20ac", []), ValueError),
     (lambda sr: sr("200 OK", (("X-A", "1"),)), TypeError),
     (lambda sr: sr("200 OK", [["X-A", "1"]]), TypeError),
-    (lambda sr: sr("200 OK", [("X-A", "1", "2")]), TypeError),
+    (lambda sr: sr("200 OK", [("X-A", "1", "2")]), ValueError),        # as mod_wsgi
     (lambda sr: sr("200 OK", [(b"X-A", "1")]), TypeError),
     (lambda sr: sr("200 OK", [("X-A", b"1")]), TypeError),
     (lambda sr: sr("200 OK", [("X-A", 1)]), TypeError),
     (lambda sr: sr("200 OK", [("X-A", "a\r\nX-B: 1")]), ValueError),
     (lambda sr: sr("200 OK", [("X-A", "a\nb")]), ValueError),
     (lambda sr: sr("200 OK", [("X-A", "a\x00b")]), ValueError),
-    (lambda sr: sr("200 OK", [("X-A", "\u20ac")]), ValueError),
+    (lambda sr: sr("200 OK", [("X-A", "\u20ac")]), UnicodeEncodeError),  # a ValueError
     (lambda sr: sr("200 OK", [("Bad Name", "1")]), ValueError),
     (lambda sr: sr("200 OK", [("X:Y", "1")]), ValueError),
     (lambda sr: sr("200 OK", [("", "1")]), ValueError),
     (lambda sr: sr("200 OK", [("Content-Length", "-1")]), ValueError),
+    (lambda sr: sr("100 Continue", []), ValueError),
+    (lambda sr: sr("199 Early", []), ValueError),
+    (lambda sr: sr("600 Late", []), ValueError),
+    (lambda sr: sr("200 OK", [("Connection", "close")]), ValueError),
+    (lambda sr: sr("200 OK", [("transfer-encoding", "chunked")]), ValueError),
+    (lambda sr: sr("200 OK", [("Upgrade", "h2c")]), ValueError),
+    (lambda sr: sr("200 OK", [], "not a tuple"), RuntimeError),
     (lambda sr: sr("200 OK", [("Content-Length", "ten")]), ValueError),
     # int() takes these, Apache would read 1 and 5: the body would not match the declared length
     (lambda sr: sr("200 OK", [("Content-Length", "1_000")]), ValueError),
@@ -416,3 +423,23 @@ def test_file_wrapper_over_a_pipe_is_iterated(response, sink):
     response.run(simple(response.FileWrapper(f)), {}, sink)
     assert sink.body == b"through a pipe" and sink.files == []
     assert f.closed
+
+
+def test_request_timeout_raised_by_the_application_is_a_504_with_one_line(response, sink):
+    """As mod_wsgi: mod_wsgi.RequestTimeout is a 504 and an info line, not a traceback."""
+    RequestTimeout = type("RequestTimeout", (BaseException,), {"__module__": "mod_wsgi"})
+
+    def app(environ, start_response):
+        raise RequestTimeout("too slow")
+    assert response.run(app, {}, sink, "/x/app.wsgi") == 504
+    assert "Request interrupted by RequestTimeout; thread recovered." in sink.log_text()
+    assert "Traceback" not in sink.log_text()
+
+
+def test_an_exception_merely_named_request_timeout_is_a_500(response, sink):
+    RequestTimeout = type("RequestTimeout", (Exception,), {"__module__": "myapp"})
+
+    def app(environ, start_response):
+        raise RequestTimeout("mine")
+    assert response.run(app, {}, sink, "/x/app.wsgi") == 500
+    assert "Traceback" in sink.log_text()

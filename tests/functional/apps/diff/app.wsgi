@@ -152,6 +152,17 @@ def _no_content_type(env, start):
     return [b"no content type"]
 
 
+def _hop_by_hop(env, start):
+    # a hop-by-hop header from the application (mod_wsgi passes it on; we refuse it)
+    start("200 OK", [("Content-Type", "text/plain"), ("Connection", "close")])
+    return [b"hop-by-hop header sent\n"]
+
+
+def _status_1xx(env, start):
+    start("102 Processing", [("Content-Type", "text/plain")])
+    return [b"an interim status as the final one\n"]
+
+
 ROUTES = {
     "status": _status, "redirect": _redirect, "redirect-relative": _redirect_relative,
     "location-200": _location_200, "length": _length, "length-long": _length_long,
@@ -161,7 +172,8 @@ ROUTES = {
     "exception": _exception, "exception-after-start": _exception_after_start,
     "exc-info": _exc_info, "second-start": _second_start, "headers": _headers,
     "bad-header": _bad_header, "not-bytes": _not_bytes, "read-parts": _read_parts,
-    "file": _file, "no-content-type": _no_content_type,
+    "file": _file, "no-content-type": _no_content_type, "hop-by-hop": _hop_by_hop,
+    "status-1xx": _status_1xx,
 }
 
 
