@@ -404,3 +404,37 @@ def test_python_path_every_user_may_write_is_refused(workdir, option):
     err = one_clean_line(p)
     assert shared in err and "writable by every user" in err
     assert not os.path.exists(root)
+
+
+def test_failed_write_leaves_no_temporary_file(workdir):
+    """A directory where httpd.conf should go: one line, and no .httpd.conf.PID.tmp left."""
+    app = write_app(os.path.join(workdir, "site"))
+    root = os.path.join(workdir, "root")
+    os.makedirs(os.path.join(root, "httpd.conf"))
+    p = run([COMMAND, "setup-server", app, "--embedded", "--server-root", root], cwd=workdir)
+    assert "cannot write the server root" in one_clean_line(p)
+    assert os.listdir(root) == ["httpd.conf"]
+
+
+# ------------------------------------------------------------------ scripts/bootstrap
+
+BOOTSTRAP = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__)))), "scripts", "bootstrap")
+
+
+@as_root
+def test_bootstrap_refuses_an_environment_another_user_made(workdir):
+    """Reproduction: MOD_WSGI_EXT_VENV=/tmp/venv ./scripts/bootstrap as root ran
+    /tmp/venv/bin/python, which another user had made first (their program, run as root)."""
+    shared = os.path.join(workdir, "shared")
+    os.mkdir(shared)
+    os.chmod(shared, 0o1777)
+    venv = os.path.join(shared, "venv")
+    marker = os.path.join(shared, "PWNED-bootstrap")
+    as_nobody(["mkdir", "-p", os.path.join(venv, "bin")])
+    as_nobody(["sh", "-c", "printf '#!/bin/sh\\nid -u > %s\\n' > %s/bin/python && chmod 755 "
+               "%s/bin/python" % (marker, venv, venv)])
+    p = run([BOOTSTRAP], cwd=workdir, env=dict(os.environ, MOD_WSGI_EXT_VENV=venv))
+    assert not os.path.exists(marker), "bootstrap ran another user's program"
+    assert p.returncode == 2 and "refusing %s" % venv in p.stderr, p.stderr
+    assert oct(os.stat(shared).st_mode & 0o7777) == oct(0o1777), "changed the shared parent"
