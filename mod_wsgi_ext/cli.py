@@ -98,7 +98,8 @@ def _default_working_directory(opts, user):
     """Express puts the current directory on the path. When the children's user cannot read it
     (as root, the usual /root), or every user may write to it (/tmp: any of them could drop a
     .pth file or a module there that the application's processes run), fall back to the
-    application's folder and say so."""
+    application's folder. Returns the note to print once the server root is written (a refusal
+    stays one line)."""
     if opts.working_directory or not (opts.entry_point or opts.app):
         return
     cwd = os.getcwd()
@@ -106,13 +107,13 @@ def _default_working_directory(opts, user):
         return
     folder = os.path.dirname(os.path.abspath(opts.entry_point or opts.app))
     if user and preflight.unreadable_for(cwd, user):
-        print("mod_wsgi_ext: %s cannot read the current directory %s; the application runs in "
-              "%s (give --working-directory to choose)" % (user, cwd, folder), file=sys.stderr)
         opts.working_directory = folder
+        return ("mod_wsgi_ext: %s cannot read the current directory %s; the application runs "
+                "in %s (give --working-directory to choose)" % (user, cwd, folder))
     elif _writable_by_all(cwd):
-        print("mod_wsgi_ext: every user may write to the current directory %s; the application "
-              "runs in %s (give --working-directory to choose)" % (cwd, folder), file=sys.stderr)
         opts.working_directory = folder
+        return ("mod_wsgi_ext: every user may write to the current directory %s; the "
+                "application runs in %s (give --working-directory to choose)" % (cwd, folder))
 
 
 def _writable_by_all(path):
@@ -167,7 +168,7 @@ def _check_files_apache_opens(opts):
 def write_server_root(opts):
     """Validate, check, write. Returns (ServerRoot, conf path, startup log path)."""
     run_user = _run_user(opts)
-    _default_working_directory(opts, run_user and run_user[0])
+    note = _default_working_directory(opts, run_user and run_user[0])
     cliopts.validate(opts)
     _check_python_path(opts)
     cliopts.parse_host(opts.host)
@@ -214,6 +215,8 @@ def write_server_root(opts):
     except BaseException:
         root.remove()
         raise
+    if note:
+        print(note, file=sys.stderr)
     if not opts.embedded and not daemon:
         print(DAEMON_NOTE, file=sys.stderr)
     for dest, name, default, _ in cliopts.DAEMON_OPTIONS:
