@@ -26,7 +26,8 @@ import time
 
 from mod_wsgi_ext import cliopts, preflight, serverconf
 from mod_wsgi_ext.quoting import DOLLAR_DEFINE, conf_quote, sh_join, sh_quote
-from mod_wsgi_ext.serverroot import UserError, make_server_root
+from mod_wsgi_ext.serverroot import (UserError, check_read_by_root, check_written_by_root,
+                                     make_server_root)
 
 PKG = os.path.dirname(os.path.abspath(__file__))
 APACHE = shutil.which("apache2") or shutil.which("httpd") or "/usr/sbin/apache2"
@@ -94,16 +95,45 @@ def _run_user(opts):
 
 
 def _default_working_directory(opts, user):
-    """Express puts the current directory on the path. As root, when the children's user cannot
-    read it (the usual /root), fall back to the application's folder and say so."""
-    if opts.working_directory or not user or not (opts.entry_point or opts.app):
+    """Express puts the current directory on the path. When the children's user cannot read it
+    (as root, the usual /root), or every user may write to it (/tmp: any of them could drop a
+    .pth file or a module there that the application's processes run), fall back to the
+    application's folder. Returns the note to print once the server root is written (a refusal
+    stays one line)."""
+    if opts.working_directory or not (opts.entry_point or opts.app):
         return
     cwd = os.getcwd()
-    if preflight.unreadable_for(cwd, user) and opts.application_type != "module":
-        folder = os.path.dirname(os.path.abspath(opts.entry_point or opts.app))
-        print("mod_wsgi_ext: %s cannot read the current directory %s; the application runs in "
-              "%s (give --working-directory to choose)" % (user, cwd, folder), file=sys.stderr)
+    if opts.application_type == "module":
+        return
+    folder = os.path.dirname(os.path.abspath(opts.entry_point or opts.app))
+    if user and preflight.unreadable_for(cwd, user):
         opts.working_directory = folder
+        return ("mod_wsgi_ext: %s cannot read the current directory %s; the application runs "
+                "in %s (give --working-directory to choose)" % (user, cwd, folder))
+    elif _writable_by_all(cwd):
+        opts.working_directory = folder
+        return ("mod_wsgi_ext: every user may write to the current directory %s; the "
+                "application runs in %s (give --working-directory to choose)" % (cwd, folder))
+
+
+def _writable_by_all(path):
+    try:
+        return bool(os.stat(path).st_mode & 0o002)
+    except OSError:
+        return False
+
+
+def _check_python_path(opts):
+    """The Python path (the working directory first) is where the application's processes
+    import from and run the .pth files of (site.addsitedir): a directory every user may write
+    to (/tmp, even sticky) would let any of them run code as the application."""
+    for d in opts.python_path:
+        if _writable_by_all(d):
+            what = ("the working directory %s" % d if d == opts.working_directory
+                    else "--python-path %s" % d)
+            raise UserError("mod_wsgi_ext: %s is writable by every user, and the application's "
+                            "processes import modules and run .pth files from it; use a "
+                            "directory only you (and root) can write to" % what)
 
 
 def _application_paths(opts):
@@ -119,11 +149,29 @@ def _application_paths(opts):
     return paths
 
 
+def _check_files_apache_opens(opts):
+    """What Apache opens as the one who starts it (root, usually), outside the server root: the
+    log files it writes and the files it Includes. Nobody else may have a say in them."""
+    in_root = "\0server root"       # those in the server root are make_server_root's
+    error_log, access_log = serverconf._log_targets(opts, in_root)
+    logs = [("--error-log", error_log), ("--access-log", access_log),
+            ("--startup-log", serverconf.startup_log_path(opts, in_root))]
+    for what, path in logs:
+        if not path or path.startswith(in_root):
+            continue
+        if opts.log_directory and os.path.dirname(path) == opts.log_directory:
+            what = "--log-directory"
+        check_written_by_root(path, what)
+    for path in opts.include_file:
+        check_read_by_root(path, "--include-file")
+
+
 def write_server_root(opts):
     """Validate, check, write. Returns (ServerRoot, conf path, startup log path)."""
     run_user = _run_user(opts)
-    _default_working_directory(opts, run_user and run_user[0])
+    note = _default_working_directory(opts, run_user and run_user[0])
     cliopts.validate(opts)
+    _check_python_path(opts)
     cliopts.parse_host(opts.host)
     if os.geteuid() != 0:
         for name in ("port", "https_port"):
@@ -150,6 +198,7 @@ def write_server_root(opts):
     if opts.server_root:
         conf_quote(os.path.abspath(opts.server_root), "--server-root")
     serverconf.httpd_conf(opts, "/", load_module_line(), run_user, daemon)
+    _check_files_apache_opens(opts)
     root = make_server_root(opts.server_root, "%s-%d" % (opts.host.strip("[]"), opts.port))
     try:
         conf = serverconf.httpd_conf(opts, root.path, load_module_line(), run_user, daemon)
@@ -167,6 +216,8 @@ def write_server_root(opts):
     except BaseException:
         root.remove()
         raise
+    if note:
+        print(note, file=sys.stderr)
     if not opts.embedded and not daemon:
         print(DAEMON_NOTE, file=sys.stderr)
     for dest, name, default, _ in cliopts.DAEMON_OPTIONS:
@@ -207,19 +258,17 @@ def _answers(host, port):
         return False
 
 
-RELOAD_MARK = b"restarting the server gracefully (--reload-on-changes)"
-
-
-def _relay(src, dst, on_reload=None):
+def _relay(src, dst, on_reload=None, mark=None):
     """Copy Apache's output to ours; `on_reload` when a child reports a change it could not act
-    on itself (children of a root Apache may not signal it)."""
+    on itself (children of a root Apache may not signal it): a line holding `mark`, which
+    carries a secret of this run (serverconf.reload_mark)."""
     for line in iter(src.readline, b""):
         try:
             dst.write(line)
             dst.flush()
         except (OSError, ValueError):
             pass
-        if on_reload and RELOAD_MARK in line:
+        if on_reload and mark in line:
             on_reload()
 
 
@@ -257,7 +306,8 @@ def serve(opts, root, conf, startup_log):
 
     relays = [threading.Thread(target=_relay, args=(proc.stdout, sys.stdout.buffer), daemon=True),
               threading.Thread(target=_relay, args=(proc.stderr, sys.stderr.buffer,
-                                                    graceful if opts.reload_on_changes else None),
+                                                    graceful if opts.reload_on_changes else None,
+                                                    serverconf.reload_mark(opts)),
                                daemon=True)]
     for t in relays:
         t.start()

@@ -188,8 +188,8 @@ def _existing(opts_value, option, kind="file"):
     return path
 
 
-_MODULE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
-_ENVKEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_MODULE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
+_ENVKEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def validate(opts):
@@ -201,7 +201,7 @@ def validate(opts):
     if not entry:
         raise UserError("mod_wsgi_ext: no application: give a WSGI script (or --entry-point)")
     if opts.application_type == "module":
-        if not _MODULE.match(entry):
+        if not _MODULE.fullmatch(entry):
             raise UserError("mod_wsgi_ext: --application-type module: %r is not a module name "
                             "such as mysite.wsgi" % entry)
         opts.entry = entry
@@ -212,7 +212,8 @@ def validate(opts):
         if not os.path.isfile(path):
             raise UserError("mod_wsgi_ext: no such WSGI script: %s" % path)
         opts.entry = path
-    if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", opts.callable_object):
+    # fullmatch, not match(...$): '$' also matches before a final newline
+    if not _ENVKEY.fullmatch(opts.callable_object):
         raise UserError("mod_wsgi_ext: --callable-object %r is not a Python name"
                         % opts.callable_object)
     mp = opts.mount_point
@@ -261,10 +262,10 @@ def validate(opts):
     for dest, name, _, _ in DAEMON_OPTIONS:
         _positive(opts, name, 0, 10 ** 7)
     for key, _ in opts.setenv:
-        if not _ENVKEY.match(key):
+        if not _ENVKEY.fullmatch(key):
             raise UserError("mod_wsgi_ext: --setenv %r: not an environment variable name" % key)
     for key in opts.passenv:
-        if not _ENVKEY.match(key):
+        if not _ENVKEY.fullmatch(key):
             raise UserError("mod_wsgi_ext: --passenv %r: not an environment variable name"
                             % key)
     opts.include_file = [_existing(f, "--include-file") for f in opts.include_file]
@@ -302,10 +303,10 @@ def parse_host(host):
     if ":" in host and host.rsplit(":", 1)[1].isdigit():
         raise UserError("mod_wsgi_ext: --host %s: give the address without a port and the port "
                         "with --port" % host)
-    if not _HOSTNAME.match(host):
+    if not _HOSTNAME.fullmatch(host):
         raise UserError("mod_wsgi_ext: --host %r is not an IP address or a host name" % host)
     return host, host, host
 
 
-_HOSTNAME = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-                       r"(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$")
+_HOSTNAME = re.compile(r"(?=.{1,253}\Z)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+                       r"(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*")

@@ -8,6 +8,7 @@ one place daemon-mode configuration (``WSGIDaemonProcess`` + ``WSGIProcessGroup`
 """
 
 import os
+import secrets
 import string
 import sys
 
@@ -90,6 +91,9 @@ import sys
 
 os.chdir(%(cwd)r)
 RELOAD_ON_CHANGES = %(reload)r
+# 'serve' restarts Apache on the change line only when it carries this run's token: a client
+# whose URL an application logs cannot restart the server
+RELOAD_TOKEN = %(token)r
 WATCH = %(watch)r
 
 
@@ -124,7 +128,8 @@ def _reload_on_changes():
                     continue
                 if seen.setdefault(name, min(mtime, started)) != mtime:
                     print("mod_wsgi_ext: %%s changed; restarting the server gracefully "
-                          "(--reload-on-changes)" %% name, file=sys.stderr, flush=True)
+                          "(--reload-on-changes) [%%s]" %% (name, RELOAD_TOKEN),
+                          file=sys.stderr, flush=True)
                     try:
                         os.kill(os.getppid(), signal.SIGUSR1)
                     except OSError:
@@ -139,9 +144,23 @@ if RELOAD_ON_CHANGES:
 '''
 
 
+def reload_token(opts):
+    """A secret of this run for the reload line (see STARTUP)."""
+    if not getattr(opts, "reload_token", None):
+        opts.reload_token = secrets.token_hex(8)
+    return opts.reload_token
+
+
+def reload_mark(opts):
+    """What 'serve' looks for in Apache's error output to restart it."""
+    return ("restarting the server gracefully (--reload-on-changes) [%s]"
+            % reload_token(opts)).encode()
+
+
 def startup_source(opts):
     watch = [opts.entry] if opts.application_type != "module" else []
     return STARTUP % dict(cwd=opts.working_directory, reload=bool(opts.reload_on_changes),
+                          token=reload_token(opts),
                           watch=watch)
 
 
@@ -229,9 +248,9 @@ def httpd_conf(opts, root, load_module_line, run_user, daemon):
     for url, path in opts.url_alias:
         out += _alias(url, os.path.abspath(path))
     for key, value in opts.setenv:
-        out.append("SetEnv %s %s" % (key, q(value, "--setenv %s" % key)))
+        out.append("SetEnv %s %s" % (q(key, "--setenv"), q(value, "--setenv %s" % key)))
     for key in opts.passenv:
-        out.append("PassEnv %s" % key)
+        out.append("PassEnv %s" % q(key, "--passenv"))
     if opts.application_type == "script":
         script = opts.entry
         out.append("<Directory %s>" % conf_dir_quote(os.path.dirname(script),
@@ -281,7 +300,9 @@ def _access_control(opts):
     q = conf_quote
     if not (opts.auth_user_script or opts.host_access_script or opts.phases):
         return []
-    out = ["<Location %s>" % q(opts.mount_point, "--mount-point")]
+    # <Location> reads * ? [ ] as wildcards, WSGIScriptAlias does not: with them the two would
+    # cover different URLs, and the application would answer outside the access control
+    out = ["<Location %s>" % conf_dir_quote(opts.mount_point, "--mount-point")]
     if opts.phases:
         out.append("    WSGIPhaseScript %s" % q(opts.phases, "--phases"))
     if opts.host_access_script:
