@@ -36,7 +36,7 @@ def processes_of(srv):
     return daemons, children
 
 
-SIZE = 256 * 1024 * 1024
+SIZE = 1024 * 1024 * 1024      # 1 GiB each way, as issue 11 asks
 
 
 @pytest.mark.parametrize("mpm", ["prefork", "event"])
