@@ -11,6 +11,13 @@ after the first rounds (warm-up: interpreters, imports, allocator arenas) points
                                  [--only OPERATION]
 
 Run it with the Python of the environment the module is installed in (as the tests do).
+
+With ``--scenario NAME`` (a scenario of bench/scenarios.py: hello, 64k, post, basic, group,
+access, django, flask) it instead starts that scenario's mod_wsgi_ext server (bench/server.py) and
+drives it with wrk in rounds until ``--requests`` (default 100000) have been served, printing the
+resident set size of every child after each round:
+
+    python -P bench/leakcheck.py --scenario basic --mpm prefork --requests 100000
 """
 import argparse
 import os
@@ -22,8 +29,6 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "tests"))
 
-from functional import authconf, test_stress  # noqa: E402
-from functional.server import Apache  # noqa: E402
 
 
 def children(parent):
@@ -48,6 +53,57 @@ def rss_kb(pid):
     return 0
 
 
+def scenario_main(args):
+    """RSS of the children of one bench scenario's mod_wsgi_ext server under wrk."""
+    sys.path.insert(0, HERE)
+    import scenarios
+    import server as srvmod
+    import wrk
+    scen = scenarios.BY_NAME[args.scenario]
+    site = next(s for s in scen.sites if s.kind == args.server)
+    load = (srvmod.mod_wsgi_ext_load(sys.executable) if args.server == "ours"
+            else srvmod.mod_wsgi_load(sys.executable))
+    srv = srvmod.Server(args.server, args.server, args.mpm, "%{GLOBAL}", load, conf=site.conf,
+                        path=scen.path, modules=site.modules)
+    lua = None
+    if scen.lua:
+        lua = os.path.join(srv.root, "bench.lua")
+        with open(lua, "w") as f:
+            f.write(scen.lua)
+    try:
+        srv.start()
+        print("scenario=%s server=%s mpm=%s" % (scen.name, args.server, args.mpm))
+        print("%6s %9s %s" % ("round", "requests", "RSS kB per child"))
+        done, rnd, rows = 0, 0, []
+        while done < args.requests or rnd < 6:      # at least 6 rounds to compare
+            rnd += 1
+            res = wrk.measure(srv.url(), args.seconds, 1, 8, scen.headers, lua)
+            # the first round also starts the interpreters (Django: seconds in every child), where
+            # wrk may time out: only a wrong answer is fatal there
+            if not res.valid and (rnd > 1 or any("non-2xx" in p or "wrk exited" in p
+                                                 for p in res.problems)):
+                raise SystemExit("round %d: %s\n%s" % (rnd, "; ".join(res.problems), srv.log()))
+            done += res.requests
+            rss = {pid: rss_kb(pid) for pid in sorted(srv.children())}
+            rows.append((done, rss))
+            print("%6d %9d %s" % (rnd, done, " ".join("%d" % v for v in rss.values())),
+                  flush=True)
+        if len(rows) > 3:
+            # the largest RSS of each child in the first and in the second half of the rounds
+            # after the first (warm-up): a leak climbs, a large request in flight only fluctuates
+            rest = rows[1:]
+            half = len(rest) // 2
+            early, late = rest[:half], rest[half:]
+            pids = [pid for pid in rows[-1][1] if all(pid in k for _, k in rest)]
+            growth = max((max(k[pid] for _, k in late) - max(k[pid] for _, k in early)
+                          for pid in pids), default=0)
+            print("after warm-up (rounds 2 to %d, %d requests): largest growth of a child's peak "
+                  "from the first half of the rounds to the second: %+d kB"
+                  % (len(rows), rows[-1][0] - rows[0][0], growth))
+    finally:
+        srv.cleanup()
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--mpm", default="event", choices=["event", "prefork"])
@@ -55,9 +111,23 @@ def main():
     ap.add_argument("--clients", type=int, default=4)
     ap.add_argument("--rounds", type=int, default=10)
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--only", choices=[op.__name__ for op, _ in test_stress.Client.OPERATIONS],
+    ap.add_argument("--only", metavar="OPERATION",
                     help="run this one operation of the mix (a leak in a rare path shows sooner)")
+    ap.add_argument("--scenario", help="a bench scenario instead of the stress mix (wrk)")
+    ap.add_argument("--seconds", type=int, default=2, help="per wrk round with --scenario")
+    ap.add_argument("--server", default="ours", choices=["ours", "mod_wsgi"],
+                    help="with --scenario: whose server (mod_wsgi, to compare; default ours)")
     args = ap.parse_args()
+    if args.scenario:
+        if "--requests" not in sys.argv:
+            args.requests = 100000
+        return scenario_main(args)
+    # the stress mix needs the test suite's client (and its requirements)
+    from functional import authconf, test_stress
+    from functional.server import Apache
+    if args.only and args.only not in [op.__name__ for op, _ in test_stress.Client.OPERATIONS]:
+        ap.error("--only: one of %s" % ", ".join(op.__name__
+                                                for op, _ in test_stress.Client.OPERATIONS))
     if args.only:
         test_stress.Client.OPERATIONS = [(op, w) for op, w in test_stress.Client.OPERATIONS
                                          if op.__name__ == args.only]

@@ -1,8 +1,10 @@
-"""Where a hello-world request spends its instructions: callgrind on a single-process Apache.
+"""Where a request spends its instructions: callgrind on a single-process Apache.
 
     $VENV/bin/python bench/profile.py --kind ours --group GLOBAL      # or mod_wsgi, static
+    $VENV/bin/python bench/profile.py --scenario basic --kind ours    # or group, access, 64k...
 
-Starts one benchmark server (bench/server.py) as ``apache2 -X`` under
+Starts the server of one variant of a scenario of bench/scenarios.py (``--kind static`` is
+the Apache-only variant: the static file, or the static file behind Apache's C auth module) as ``apache2 -X`` under
 ``valgrind --tool=callgrind --instr-atstart=no``, sends ``--warm`` requests, switches
 instrumentation on, sends ``--requests`` keep-alive requests (each checked for 200 and the body),
 dumps, and prints instructions per request with the top functions (self and inclusive), per
@@ -27,17 +29,23 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 import run  # noqa: E402
+import scenarios  # noqa: E402
 import server as srvmod  # noqa: E402
 
 
-def requests(port, path, n, headers=None):
+def requests(port, path, n, scen, extra_headers=None):
+    headers = dict(h.split(": ", 1) for h in scen.headers)
+    headers.update(extra_headers or {})
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
     try:
         for _ in range(n):
-            conn.request("GET", path, headers=headers or {})
+            if scen.post is not None:
+                conn.request("POST", path, body=scen.post, headers=headers)
+            else:
+                conn.request("GET", path, headers=headers)
             resp = conn.getresponse()
             body = resp.read()
-            if resp.status != 200 or body != srvmod.BODY:
+            if resp.status != 200 or not scen.body_ok(body):
                 raise RuntimeError("bad answer: %s %r" % (resp.status, body[:200]))
     finally:
         conn.close()
@@ -114,6 +122,7 @@ AUTH_HEADER = {"Authorization": "Basic YmVuY2g6c2VjcmV0"}
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--scenario", choices=list(scenarios.BY_NAME), default="hello")
     ap.add_argument("--kind", choices=["ours", "mod_wsgi", "static"], default="ours")
     ap.add_argument("--group", choices=list(run.GROUPS), default="GLOBAL")
     ap.add_argument("--mpm", choices=["prefork", "event"], default="prefork")
@@ -144,14 +153,18 @@ def main(argv=None):
             "static": lambda: ""}[args.kind]()
     outdir = tempfile.mkdtemp(prefix="wx-callgrind-")
     os.chmod(outdir, 0o1777)   # the -X process writes its dump after switching to www-data
+    scen = scenarios.BY_NAME[args.scenario]
+    site = next((s for s in scen.sites if s.kind == {"static": "c"}.get(args.kind, args.kind)),
+                None)
+    if site is None:
+        raise SystemExit("scenario %s has no %s variant" % (args.scenario, args.kind))
+    if (args.phases != "none" or args.auth != "none") and args.scenario != "hello":
+        raise SystemExit("--phases and --auth add to the hello scenario only")
     extra = ""
     if args.phases != "none":
-        where = "/elsewhere" if args.phases == "elsewhere" else "/hello"
-        if args.kind == "static" and args.phases == "here":
-            where = "/hello.txt"
+        where = "/elsewhere" if args.phases == "elsewhere" else scen.path
         extra = "<Location %s>\n  WSGIPhaseScript {root}/phases.py\n</Location>\n" % where
     if args.auth != "none":
-        where = "/hello.txt" if args.kind == "static" else "/hello"
         provider = {"file": "file\n  AuthUserFile {root}/users",
                     "script": "wsgi\n  WSGIAuthUserScript {root}/auth.py",
                     "phases": "wsgi\n  WSGIPhaseScript {root}/auth.py"}[args.auth]
@@ -160,9 +173,10 @@ def main(argv=None):
                   'LoadModule authz_user_module %s/mod_authz_user.so\n'
                   '<Location %s>\n  AuthType Basic\n  AuthName bench\n'
                   '  AuthBasicProvider %s\n  Require valid-user\n</Location>\n'
-                  % (srvmod.MODDIR, srvmod.MODDIR, srvmod.MODDIR, where, provider))
-    srv = srvmod.Server("%s %s" % (args.kind, args.group), args.kind, args.mpm,
-                        run.GROUPS[args.group], load, extra=extra)
+                  % (srvmod.MODDIR, srvmod.MODDIR, srvmod.MODDIR, scen.path, provider))
+    srv = srvmod.Server("%s %s" % (args.kind, args.group), site.kind, args.mpm,
+                        run.GROUPS[args.group], load, conf=site.conf, path=scen.path,
+                        modules=site.modules, extra=extra)
     if args.auth != "none":
         for name, text in (("users", AUTH_USERS), ("auth.py", AUTH_SCRIPT)):
             with open(os.path.join(srv.root, name), "w") as f:
@@ -183,11 +197,11 @@ def main(argv=None):
             "valgrind", "--tool=callgrind", "--instr-atstart=no", "--trace-children=no",
             "--callgrind-out-file=%s/cg.out" % outdir])
         headers = AUTH_HEADER if args.auth != "none" else None
-        requests(srv.port, srv.path, args.warm, headers)
+        requests(srv.port, srv.path, args.warm, scen, headers)
         pid = srv.proc.pid
         control(pid, "-i", "on")
         t0 = time.time()
-        requests(srv.port, srv.path, args.requests, headers)
+        requests(srv.port, srv.path, args.requests, scen, headers)
         elapsed = time.time() - t0
         control(pid, "-d")
         dumps = sorted(glob.glob(os.path.join(outdir, "cg.out*")))
@@ -199,8 +213,9 @@ def main(argv=None):
         total, selfrows = annotate(path, args.requests, args.top, False)
         _, incrows = annotate(path, args.requests, args.top, True)
         n = args.requests
-        print("# callgrind: %s, %s, %s, phases %s, auth %s; %d requests (%.1f s under valgrind)\n"
-              % (args.kind, args.group, args.mpm, args.phases, args.auth, n, elapsed))
+        print("# callgrind: %s, %s (%s), %s, %s, phases %s, auth %s; %d requests (%.1f s under "
+              "valgrind)\n" % (scen.title, args.kind, site.label, args.group, args.mpm,
+                               args.phases, args.auth, n, elapsed))
         print("instructions per request: %.0f\n" % (total / n))
         for title, rows in (("self", selfrows), ("inclusive", incrows)):
             print("## top functions, %s instructions per request\n" % title)

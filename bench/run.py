@@ -1,31 +1,37 @@
-"""Hello-world throughput and latency: static file vs mod_wsgi 6 vs mod_wsgi_ext, same sitting.
+"""The benchmark: every scenario against Apache alone, mod_wsgi 6 and mod_wsgi_ext.
 
-Run with the project's venv:  ``$VENV/bin/python bench/run.py``  (see bench/README.md).
+Every scenario of bench/scenarios.py against Apache alone, mod_wsgi 6 and
+mod_wsgi_ext, interleaved in one sitting, under prefork and event.
 
-Builds and installs mod_wsgi_ext from this tree into the running Python's environment, then for
-each MPM starts one Apache per case (static file; mod_wsgi and mod_wsgi_ext embedded in the main
-interpreter, %{GLOBAL}, and in a sub-interpreter, %{RESOURCE}; optionally mod_wsgi_ext built from
-another git ref with ``--baseline REF``), checks each answers 200 "hello world", warms each up, and
-measures them interleaved (A B C A B C ...) with wrk.  The table of medians goes to stdout and to
-bench/results-<date>.md.  Every server is stopped by pid on the way out, Ctrl-C included.
+Run it as ``bench/run`` (which prepares the machine and the venv, see bench/README.md), or with a
+venv that has mod_wsgi, Django, Flask and matplotlib: ``$VENV/bin/python bench/run.py``.
+
+Unless ``--no-build``, builds and installs mod_wsgi_ext from this tree into the running Python's
+environment.  Then for each MPM and each scenario it starts one Apache per variant on a free
+loopback port, checks each answers the expected body (and names the expected module in its
+``Server`` header), warms each up, and measures them interleaved (A B C A B C ...) with wrk,
+recording req/s, p50/p99 latency, the server's CPU time per request and the peak RSS of its
+children.  It writes ``results-<date>.md`` (the table), ``.json`` (every raw figure) and ``.png``
+(the ratios) into ``--out``.  Every server is stopped by pid on the way out, Ctrl-C included.
 """
 
 import argparse
 import datetime
+import http.client
 import os
-import platform
 import shutil
 import signal
-import statistics
 import subprocess
 import sys
 import tempfile
-import urllib.request
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 
+import report  # noqa: E402
+import scenarios  # noqa: E402
 import server as srvmod  # noqa: E402
 import wrk  # noqa: E402
 
@@ -60,177 +66,169 @@ def baseline_python(ref, workdir):
     return python, sha[:10]
 
 
-# ------------------------------------------------------------------------------------ cases
+# ------------------------------------------------------------------------------------ servers
 
-def make_cases(mpm, groups, baseline):
-    """[(label, kind, group, load_lines)] for one MPM, in measuring order."""
-    ours = srvmod.mod_wsgi_ext_load(sys.executable)
-    theirs = srvmod.mod_wsgi_load(sys.executable)
-    cases = [("static", "static", None, "")]
-    for g in groups:
-        cases.append(("mod_wsgi %s" % g, "mod_wsgi", g, theirs))
-        cases.append(("ours %s" % g, "ours", g, ours))
-        if baseline:
-            bpython, bname = baseline
-            cases.append(("ours@%s %s" % (bname, g), "ours", g, srvmod.mod_wsgi_ext_load(bpython)))
-    return cases
+def start_servers(mpm, scen, group, loads, baseline, live):
+    """One started server per variant of ``scen``, in measuring order."""
+    servers = []
+    for site in scen.sites:
+        variants = [(site.label, site.kind, loads.get(site.kind, ""))]
+        if site.kind == "ours" and baseline:
+            variants.append(("ours@" + baseline[1], "ours", srvmod.mod_wsgi_ext_load(baseline[0])))
+        for label, kind, load in variants:
+            srv = srvmod.Server(label, kind, mpm, group, load, conf=site.conf, path=scen.path,
+                                modules=site.modules)
+            live.append(srv)
+            servers.append(srv)
+    for srv in servers:
+        srv.start()
+    return servers
 
 
-def check(srv):
-    """One request: must be 200 with the hello-world body, served by the module we meant."""
-    with urllib.request.urlopen(srv.url(), timeout=10) as resp:
-        body, status, banner = resp.read(), resp.status, resp.headers.get("Server", "")
-    if status != 200 or body != srvmod.BODY:
-        raise RuntimeError("%s: %s answered %s %r" % (srv.name, srv.url(), status, body[:200]))
+def check(srv, scen):
+    """One request: it must get the scenario's body from the module we meant."""
+    headers = dict(h.split(": ", 1) for h in scen.headers)
+    conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=30)
+    try:
+        if scen.post is not None:
+            conn.request("POST", srv.path, body=scen.post, headers=dict(
+                headers, **{"Content-Type": "application/octet-stream"}))
+        else:
+            conn.request("GET", srv.path, headers=headers)
+        resp = conn.getresponse()
+        body, status, banner = resp.read(), resp.status, resp.getheader("Server", "")
+    finally:
+        conn.close()
+    if status != 200 or not scen.body_ok(body):
+        raise RuntimeError("%s: %s answered %s %r\n%s" % (srv.name, srv.url(), status, body[:200],
+                                                          srv.log()[-2000:]))
     want = {"mod_wsgi": "mod_wsgi/", "ours": "mod_wsgi_ext/"}.get(srv.kind)
     if want and want not in banner:
         raise RuntimeError("%s: Server header %r does not name %s" % (srv.name, banner, want))
 
 
-# ------------------------------------------------------------------------------------ running
+def measure(srv, scen, seconds, args, lua):
+    cpu0 = srv.cpu_seconds()
+    res = wrk.measure(srv.url(), seconds, args.threads, args.connections, scen.headers, lua)
+    if res.requests:
+        res.cpu_us = (srv.cpu_seconds() - cpu0) * 1e6 / res.requests
+    return res
 
-def run_mpm(mpm, cases, args, live):
-    servers = []
-    for label, kind, group, load in cases:
-        srv = srvmod.Server(label, kind, mpm, GROUPS.get(group, ""), load)
-        live.append(srv)
-        servers.append(srv.start())
-    for srv in servers:
-        check(srv)
-    for srv in servers:
-        # warm-up also creates the interpreters in every child: a socket error while they start
-        # is tolerated here, a non-2xx answer means a broken configuration
-        res = wrk.measure(srv.url(), args.warmup, args.threads, args.connections)
+
+def warm_up(srv, scen, args, lua):
+    """1-second wrk runs, at least ``--warmup`` s, until two runs in a row agree within 25%
+    (every child has loaded the application: Django takes a while), at most 15 s (3 s with
+    ``--quick``).  A socket error
+    while interpreters start is tolerated; a non-2xx answer means a broken configuration."""
+    previous, spent = None, 0
+    while True:
+        res = measure(srv, scen, 1, args, lua)
+        spent += 1
         if any("non-2xx" in p or "unreadable" in p or "wrk exited" in p for p in res.problems):
             raise RuntimeError("%s: warm-up run failed (%s):\n%s\n%s"
                                % (srv.name, "; ".join(res.problems), res.text, srv.log()))
-    samples = {srv.name: [] for srv in servers}
-    for rnd in range(args.rounds):
-        for srv in servers:
-            cpu0 = srv.cpu_seconds()
-            res = wrk.measure(srv.url(), args.seconds, args.threads, args.connections)
-            if res.requests:
-                res.cpu_us = (srv.cpu_seconds() - cpu0) * 1e6 / res.requests
-            status = "%.0f req/s p50 %s p99 %s, server CPU %s/req" % (
-                res.rps, fmt_us(res.p50), fmt_us(res.p99), fmt_us(res.cpu_us))
-            if not res.valid:
-                status = "INVALID (%s)" % "; ".join(res.problems)
-            print("  %-8s round %d  %-24s %s" % (mpm, rnd + 1, srv.name, status), file=sys.stderr,
-                  flush=True)
-            samples[srv.name].append(res)
-    for srv in servers:
-        srv.stop()
-        # AH00161 (all prefork children busy) is expected: one child per wrk connection
-        bad = [ln for ln in srv.log().splitlines() if "AH00161" not in ln and (
-            ":error]" in ln or ":crit]" in ln or ":emerg]" in ln or ":alert]" in ln)]
-        if bad:
-            print("  warning: %s logged %d error lines, first: %s" % (srv.name, len(bad), bad[0]),
-                  file=sys.stderr)
-    return samples
+        steady = previous and res.rps and abs(res.rps - previous) <= 0.25 * previous
+        if spent >= max(args.warmup, 3 if args.quick else 15) or (
+                spent >= args.warmup and steady):
+            return
+        previous = res.rps
 
 
-def fmt_us(us):
-    if us is None:
-        return "-"
-    return "%.0f µs" % us if us < 1000 else "%.2f ms" % (us / 1000)
+def log_errors(srv):
+    # AH00161 (all prefork children busy) is expected: one child per wrk connection
+    bad = [ln for ln in srv.log().splitlines() if "AH00161" not in ln and (
+        ":error]" in ln or ":crit]" in ln or ":emerg]" in ln or ":alert]" in ln)]
+    if bad:
+        print("  warning: %s logged %d error lines, first: %s" % (srv.name, len(bad), bad[0]),
+              file=sys.stderr)
+    return len(bad)
 
 
-def summarise(samples):
-    """median req/s, p50, p99, CPU/request over the rounds; None when a round was invalid."""
-    if any(not r.valid for r in samples):
-        return None
-    return (statistics.median(r.rps for r in samples), statistics.median(r.p50 for r in samples),
-            statistics.median(r.p99 for r in samples),
-            statistics.median(r.cpu_us for r in samples))
-
-
-def table(results, baseline_name):
-    head = ["MPM", "server", "app group", "req/s (median)", "req/s per round", "p50", "p99",
-            "server CPU/req", "vs static"]
-    head += ["ours / mod_wsgi"]
-    if baseline_name:
-        head += ["ours / ours@" + baseline_name]
-    rows = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    for mpm, cases, samples in results:
-        summ = {label: summarise(samples[label]) for label, *_ in cases}
-        static = summ.get("static")
-        for label, kind, group, _load in cases:
-            s = summ[label]
-            per_round = " ".join("%.0f" % r.rps if r.valid else "invalid" for r in samples[label])
-            name = label.rsplit(" ", 1)[0] if group else label
-            if s is None:
-                rows.append("| %s | %s | %s | INVALID | %s | | | | | |" % (mpm, name, group or "-",
-                                                                       per_round)
-                            + (" |" if baseline_name else ""))
-                continue
-
-            def ratio(other):
-                o = summ.get(other)
-                return "%.2f" % (s[0] / o[0]) if o else "-"
-            cells = [mpm, name, group or "-", "%.0f" % s[0], per_round, fmt_us(s[1]),
-                     fmt_us(s[2]), fmt_us(s[3]), ratio("static") if static and kind != "static" else "-"]
-            cells.append(ratio("mod_wsgi " + group) if label.startswith("ours ") else "-")
-            if baseline_name:
-                cells.append(ratio("ours@%s %s" % (baseline_name, group))
-                             if label.startswith("ours ") else "-")
-            rows.append("| " + " | ".join(cells) + " |")
-    return "\n".join(rows)
-
-
-def environment(args, baseline_name):
-    def out(cmd):
-        try:
-            return subprocess.check_output(cmd, text=True, stderr=subprocess.STDOUT,
-                                           cwd="/").strip()
-        except (OSError, subprocess.CalledProcessError):
-            return "?"
-    commit = out(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"])
-    if out(["git", "-C", ROOT, "status", "--porcelain", "--untracked-files=no"]):
-        commit += " (with uncommitted changes)"
-    cpu = "?"
+def run_scenario(mpm, scen, args, loads, baseline, live, workdir):
+    """Measure every variant of ``scen`` under ``mpm``; returns the cells (dicts)."""
+    lua = None
+    if scen.lua:
+        lua = os.path.join(workdir, "%s.lua" % scen.name)
+        with open(lua, "w") as f:
+            f.write(scen.lua)
+    servers = start_servers(mpm, scen, GROUPS[args.group], loads, baseline, live)
     try:
-        with open("/proc/cpuinfo") as f:
-            cpu = next(ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    wsgi_version = out([sys.executable, "-c", "import importlib.metadata as m; "
-                        "print(m.version('mod_wsgi'))"])
-    lines = [
-        "- date: %s" % datetime.datetime.now().strftime("%Y-%m-%d %H:%M"),
-        "- tree: %s%s" % (commit, (", baseline ours@%s" % baseline_name) if baseline_name else ""),
-        "- machine: %s, %d CPUs, Linux %s" % (cpu, os.cpu_count(), platform.release()),
-        "- %s; Python %s; mod_wsgi %s" % (out([srvmod.APACHE, "-v"]).splitlines()[0],
-                                          platform.python_version(), wsgi_version),
-        "- wrk -t%d -c%d --latency, %d s per measurement after %d s warm-up, %d rounds interleaved"
-        % (args.threads, args.connections, args.seconds, args.warmup, args.rounds),
-        "- prefork: %d processes; event: %d processes x %d threads; LogLevel warn, no access log, "
-        "keep-alive unlimited" % (srvmod.PREFORK_PROCESSES, srvmod.EVENT_PROCESSES,
-                                  srvmod.EVENT_THREADS),
-    ]
-    return "\n".join(lines)
+        for srv in servers:
+            check(srv, scen)
+        for srv in servers:
+            warm_up(srv, scen, args, lua)
+        rounds = {srv.name: [] for srv in servers}
+        for rnd in range(args.rounds):
+            for srv in servers:
+                res = measure(srv, scen, args.seconds, args, lua)
+                status = "%.0f req/s p50 %s p99 %s, server CPU %s/req" % (
+                    res.rps, report.fmt_us(res.p50), report.fmt_us(res.p99),
+                    report.fmt_us(res.cpu_us))
+                if not res.valid:
+                    status = "INVALID (%s)" % "; ".join(res.problems)
+                print("  %-7s %-7s round %d  %-20s %s" % (mpm, scen.name, rnd + 1, srv.name,
+                                                          status), file=sys.stderr, flush=True)
+                rounds[srv.name].append(res)
+        cells = []
+        for srv in servers:
+            cells.append({
+                "mpm": mpm, "scenario": scen.name, "title": scen.title, "server": srv.name,
+                "kind": srv.kind, "reference": scen.reference,
+                "peak_rss_kb": srv.peak_rss_kb(),
+                "rounds": [{"rps": r.rps, "p50_us": r.p50, "p99_us": r.p99,
+                            "requests": r.requests, "cpu_us_per_request": r.cpu_us,
+                            "problems": r.problems} for r in rounds[srv.name]],
+            })
+    finally:
+        for srv in servers:
+            srv.stop()
+    for srv, cell in zip(servers, cells):
+        cell["error_log_lines"] = log_errors(srv)
+        srv.cleanup()
+        live.remove(srv)
+    return cells
 
 
-def main(argv=None):
+# ------------------------------------------------------------------------------------ main
+
+def parse_args(argv):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--seconds", type=int, default=5, help="per measurement (default 5)")
     ap.add_argument("--warmup", type=int, default=2, help="warm-up seconds per server (default 2)")
     ap.add_argument("--rounds", type=int, default=3, help="interleaved rounds (default 3)")
+    ap.add_argument("--quick", action="store_true",
+                    help="1 s per measurement and warm-up: proves the harness, measures little")
     ap.add_argument("--threads", type=int, default=1, help="wrk threads (default 1)")
     ap.add_argument("--connections", type=int, default=8, help="wrk connections (default 8)")
     ap.add_argument("--mpm", default="prefork,event", help="comma list (default prefork,event)")
-    ap.add_argument("--groups", default="GLOBAL,RESOURCE",
-                    help="application groups to run (default GLOBAL,RESOURCE)")
+    ap.add_argument("--scenarios", default=",".join(s.name for s in scenarios.SCENARIOS),
+                    help="comma list (default all: %(default)s)")
+    ap.add_argument("--group", default="GLOBAL", choices=list(GROUPS),
+                    help="application group of the WSGI applications (default GLOBAL)")
     ap.add_argument("--baseline", metavar="REF",
                     help="also measure mod_wsgi_ext built from this git ref (in a venv copy)")
     ap.add_argument("--no-build", action="store_true",
                     help="use the installed mod_wsgi_ext as is (default: build from the tree)")
-    ap.add_argument("--out", default=HERE, help="directory for results-<date>.md")
+    ap.add_argument("--out", default=os.path.join(HERE, "results"),
+                    help="directory for results-<date>.md/.json/.png (default bench/results)")
     args = ap.parse_args(argv)
-    mpms = [m for m in args.mpm.split(",") if m]
-    groups = [g for g in args.groups.split(",") if g]
-    for g in groups:
-        if g not in GROUPS:
-            ap.error("unknown group %s (want GLOBAL or RESOURCE)" % g)
+    if args.quick:
+        args.seconds = args.warmup = 1
+    args.mpms = [m for m in args.mpm.split(",") if m]
+    for m in args.mpms:
+        if m not in ("prefork", "event"):
+            ap.error("unknown MPM %s" % m)
+    args.scens = []
+    for name in args.scenarios.split(","):
+        if name not in scenarios.BY_NAME:
+            ap.error("unknown scenario %s (known: %s)" % (name, ", ".join(scenarios.BY_NAME)))
+        args.scens.append(scenarios.BY_NAME[name])
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    report.require_matplotlib()
 
     def interrupted(signum, frame):
         raise KeyboardInterrupt
@@ -240,23 +238,30 @@ def main(argv=None):
     live = []
     workdir = tempfile.mkdtemp(prefix="wx-bench-build-")
     os.chmod(workdir, 0o755)
+    started = time.time()
     try:
         if not args.no_build:
             build(sys.executable, ROOT)
         baseline = baseline_python(args.baseline, workdir) if args.baseline else None
-        results = []
-        for mpm in mpms:
-            cases = make_cases(mpm, groups, baseline)
-            results.append((mpm, cases, run_mpm(mpm, cases, args, live)))
-        baseline_name = baseline[1] if baseline else None
-        text = "# mod_wsgi_ext benchmark: hello world\n\n%s\n\n%s\n" % (
-            environment(args, baseline_name), table(results, baseline_name))
-        print(text)
-        path = os.path.join(args.out, "results-%s.md" % datetime.datetime.now().strftime(
+        kinds = {s.kind for scen in args.scens for s in scen.sites}
+        loads = {}
+        if "ours" in kinds:
+            loads["ours"] = srvmod.mod_wsgi_ext_load(sys.executable)
+        if "mod_wsgi" in kinds:
+            loads["mod_wsgi"] = srvmod.mod_wsgi_load(sys.executable)
+        cells = []
+        for mpm in args.mpms:
+            for scen in args.scens:
+                cells += run_scenario(mpm, scen, args, loads, baseline, live, workdir)
+        env = report.environment(args, baseline[1] if baseline else None, ROOT, srvmod.APACHE,
+                                 srvmod, time.time() - started)
+        os.makedirs(args.out, exist_ok=True)
+        stem = os.path.join(args.out, "results-%s" % datetime.datetime.now().strftime(
             "%Y-%m-%d-%H%M"))
-        with open(path, "w") as f:
-            f.write(text)
-        print("written to %s" % path, file=sys.stderr)
+        paths = report.write(stem, env, cells)
+        with open(paths[0]) as f:
+            print(f.read())
+        print("written: %s" % ", ".join(paths), file=sys.stderr)
         return 0
     except KeyboardInterrupt:
         print("\ninterrupted; stopping servers", file=sys.stderr)

@@ -1,10 +1,11 @@
 """Apache servers for the benchmark: one config per case, started and stopped by pid.
 
-Like tests/functional/server.py (and sharing its module loading), but tuned for measuring:
+Like tests/functional/server.py, but tuned for measuring:
 ``LogLevel warn``, no access log, unlimited keep-alive requests, a fixed number of processes and
 threads that is the same for every case of an MPM, and a server that loads no WSGI module at all
-for the static-file case.  Each server gets a fresh world-readable root in /tmp (the children run
-as www-data) holding ``hello.wsgi`` and ``htdocs/hello.txt`` (the same 12 bytes the app returns).
+for the static-file and C-auth cases.  Each server gets a fresh world-readable root in /tmp (the
+children run as www-data) holding bench/apps/ and the data files of bench/scenarios.py.  It also
+reports the server's CPU time and its children's peak RSS.
 """
 
 import glob
@@ -66,45 +67,53 @@ def mod_wsgi_ext_load(python):
 
 
 class Server:
-    """One Apache: ``kind`` is "static", "mod_wsgi" or "ours"; ``group`` the application group."""
+    """One Apache: ``kind`` is "static"/"c" (no WSGI module), "mod_wsgi" or "ours"; ``group`` the
+    application group.  ``conf``: the site's configuration lines (``{root}``, ``{group}``
+    substituted; default: hello world at /hello, or hello.txt for a static server), ``path`` the
+    URL to measure, ``modules`` extra Apache modules to load, ``extra`` more configuration lines
+    (``{root}`` substituted; bench/profile.py's --phases and --auth)."""
 
-    def __init__(self, name, kind, mpm, group="%{GLOBAL}", load_lines="", extra=""):
+    def __init__(self, name, kind, mpm, group="%{GLOBAL}", load_lines="", conf=None, path=None,
+                 modules=(), extra=""):
+        import scenarios
         self.name = name
         self.kind = kind
         self.mpm = mpm
+        self.modules = list(modules)
         self.proc = None
         self.root = tempfile.mkdtemp(prefix="wx-bench-")
         self.port = free_port()
-        os.makedirs(os.path.join(self.root, "htdocs"))
-        with open(os.path.join(self.root, "htdocs", "hello.txt"), "wb") as f:
-            f.write(BODY)
+        scenarios.write_files(self.root)
         with open(os.path.join(self.root, "hello.wsgi"), "w") as f:
             f.write(HELLO_APP)
         for dirpath, _dirs, files in os.walk(self.root):
             os.chmod(dirpath, 0o755)
             for fn in files:
                 os.chmod(os.path.join(dirpath, fn), 0o644)
-        if kind == "static":
-            self.path = "/hello.txt"
-            app = ""
-        else:
-            self.path = "/hello"
-            app = ("%s\nWSGISocketPrefix %s/wsgi\nWSGIScriptAlias /hello %s/hello.wsgi\n"
-                   "WSGIApplicationGroup %s\n" % (load_lines, self.root, self.root, group))
-            if group == "DAEMON":
-                # daemon mode, the same for mod_wsgi and mod_wsgi_ext (pitfall 23: mod_wsgi
-                # needs WSGISocketPrefix in a private server root, set above)
-                app = ("%s\nWSGISocketPrefix %s/wsgi\n"
-                       "WSGIDaemonProcess hello processes=%d threads=%d\n"
-                       "WSGIScriptAlias /hello %s/hello.wsgi process-group=hello "
-                       "application-group=%%{GLOBAL}\n"
-                       % (load_lines, self.root, DAEMON_PROCESSES, DAEMON_THREADS, self.root))
+        if conf is None:
+            static = kind in ("static", "c")
+            path = "/hello.txt" if static else "/hello"
+            if static:
+                conf = ""
+            elif group == "DAEMON":
+                # daemon mode, the same for mod_wsgi and mod_wsgi_ext (pitfall 23: mod_wsgi needs
+                # WSGISocketPrefix in a private server root, set below)
+                conf = ("WSGIDaemonProcess hello processes=%d threads=%d\n"
+                        "WSGIScriptAlias /hello {root}/hello.wsgi process-group=hello "
+                        "application-group=%%{GLOBAL}\n" % (DAEMON_PROCESSES, DAEMON_THREADS))
+            else:
+                conf = "WSGIScriptAlias /hello {root}/hello.wsgi\nWSGIApplicationGroup {group}\n"
+        self.path = path
+        app = conf.replace("{root}", self.root).replace("{group}", group or "%{GLOBAL}")
+        if kind in ("mod_wsgi", "ours"):
+            app = "%s\nWSGISocketPrefix %s/wsgi\n%s" % (load_lines, self.root, app)
         self.conf = os.path.join(self.root, "httpd.conf")
         with open(self.conf, "w") as f:
             f.write(self._config(app + extra.replace("{root}", self.root)))
 
     def _config(self, app):
-        mods = "\n".join("LoadModule %s_module %s/mod_%s.so" % (m, MODDIR, m) for m in BASE_MODULES)
+        mods = "\n".join("LoadModule %s_module %s/mod_%s.so" % (m, MODDIR, m)
+                         for m in BASE_MODULES + [m for m in self.modules if m not in BASE_MODULES])
         if self.mpm == "prefork":
             n = PREFORK_PROCESSES
             mpm_conf = ("StartServers %d\nServerLimit %d\nMinSpareServers 1\nMaxSpareServers %d\n"
@@ -173,6 +182,34 @@ class Server:
             elif ppid == parent:
                 total += int(fields[11]) + int(fields[12])
         return total / tick
+
+    def children(self):
+        """The pids of the server's child processes."""
+        pids = []
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                try:
+                    with open("/proc/%s/stat" % entry) as f:
+                        fields = f.read().rsplit(")", 1)[1].split()
+                except OSError:
+                    continue
+                if int(fields[1]) == self.proc.pid:
+                    pids.append(int(entry))
+        return pids
+
+    def peak_rss_kb(self):
+        """The largest peak resident set size (VmHWM) of the server's children, in KiB: what one
+        serving process needed at most so far (with prefork: per connection served at once)."""
+        peak = 0
+        for pid in self.children():
+            try:
+                with open("/proc/%d/status" % pid) as f:
+                    for line in f:
+                        if line.startswith("VmHWM:"):
+                            peak = max(peak, int(line.split()[1]))
+            except OSError:
+                pass
+        return peak
 
     def stop(self):
         if self.proc is not None and self.proc.poll() is None:

@@ -1,6 +1,6 @@
 """Running wrk and reading its report.
 
-``measure(url, seconds, threads, connections)`` runs ``wrk --latency`` and returns a ``Result``
+``measure(url, seconds, threads, connections, headers, script)`` runs ``wrk --latency`` and returns a ``Result``
 with req/s, p50/p99 latency in microseconds, the request count and ``problems``: a run with
 non-2xx/3xx responses or socket errors is invalid (wrk still prints a high req/s for a server
 answering 503 to everything).  The wrk process is a child of ours: Ctrl-C reaches it too, and
@@ -58,8 +58,18 @@ def parse(text):
     return Result(rps, p50, p99, requests, problems, text)
 
 
-def measure(url, seconds, threads, connections):
-    cmd = [WRK, "-t%d" % threads, "-c%d" % connections, "-d%ds" % seconds, "--latency", url]
+def measure(url, seconds, threads, connections, headers=(), script=None):
+    """``headers``: "Name: value" strings for every request; ``script``: a wrk Lua file (the
+    POST scenario's method and body)."""
+    # a 10 s timeout (wrk's default is 2 s): a slow answer on a busy machine is a slow answer in
+    # the latency figures, not a socket error that invalidates the round
+    cmd = [WRK, "-t%d" % threads, "-c%d" % connections, "-d%ds" % seconds, "--timeout", "10s",
+           "--latency"]
+    for h in headers:
+        cmd += ["-H", h]
+    if script:
+        cmd += ["-s", script]
+    cmd.append(url)
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         out, _ = proc.communicate(timeout=seconds + 30)

@@ -103,7 +103,8 @@ def make_ffi():
          for k, v in facts.items()]
         + ["/* included sources digest: %s */" % _digest(CSRC, CDEFS), '#include "wx.h"']
         + ['#include "%s"' % name for name in ("config.c", "interp.c", "environ.c", "scoreboard.c",
-                                               "request.c", "auth.c", "shutdown.c", "readable.c",
+                                               "request.c", "authreq.c", "auth.c", "shutdown.c",
+                                               "readable.c",
                                                "phase_request.c", "phase_table.c", "phases.c",
                                                "phase_auth.c", "dispatch.c", "daemon.c",
                                                "daemon_fwd.c", "module.c",

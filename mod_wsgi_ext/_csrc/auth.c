@@ -9,15 +9,16 @@
  *
  * Each call runs in the Apache child, in the script's application group (default %{GLOBAL}),
  * whatever process group serves the content.  This file builds mod_wsgi's cut-down environ (no
- * Authorization, no wsgi.input, no REMOTE_USER), hands it with a short-lived AuthRequest (error
- * log, mod_ssl look-ups) to Python, and maps the answer to Apache's status codes.  When Python is
+ * Authorization, no wsgi.input, no REMOTE_USER), hands it with a short-lived AuthRequest
+ * (authreq.c: error log, mod_ssl look-ups, the environ's wsgi.errors) to Python, and maps the
+ * answer to Apache's status codes.  What every call needs and need not make again (authscripts'
+ * functions, the environ's keys) is kept per interpreter.  When Python is
  * not available in this process, or the interpreter cannot be entered, the answer is a 500 with a
  * log line saying why.
  */
 #include "wx.h"
 #include "mod_auth.h"
 #include "ap_provider.h"
-#include "http_ssl.h"
 
 /* authscripts.py answers with these numbers */
 _Static_assert(AUTH_DENIED == 0 && AUTH_GRANTED == 1 && AUTH_USER_FOUND == 2
@@ -27,85 +28,107 @@ _Static_assert(AUTHZ_DENIED == 0 && AUTHZ_GRANTED == 1 && AUTHZ_NEUTRAL == 2
 
 #define WX_AUTHSCRIPTS "mod_wsgi_ext.runtime.authscripts"
 
-/* ------------------------------------------------------------------ AuthRequest */
+/* ------------------------------------------------------------------ per-interpreter cache */
 
-typedef struct {
-    PyObject_HEAD
-    request_rec *r;
-} wx_AuthObject;
+/* What every call in an interpreter needs and need not make again: authscripts' four entry points
+ * (importing the module per call was about 10,000 instructions of a Basic auth request) and the
+ * environ's fixed keys (made, hashed and freed per call otherwise).  Only touched with the GIL
+ * held; an interpreter lives as long as the process, so the references are never dropped. */
+enum { WX_F_CHECK_PASSWORD, WX_F_GET_REALM_HASH, WX_F_GROUPS_FOR_USER, WX_F_ALLOW_ACCESS, WX_F_N };
+static const char *const wx_auth_func_names[WX_F_N] = {
+    "check_password", "get_realm_hash", "groups_for_user", "allow_access"
+};
 
-#define AUTHREQ(self) request_rec *r = ((wx_AuthObject *)(self))->r; if (!r) return wx_request_ended()
+enum { K_CONTENT_TYPE, K_CONTENT_LENGTH, K_SERVER_SIGNATURE, K_SERVER_SOFTWARE, K_SERVER_NAME,
+       K_SERVER_ADDR, K_SERVER_PORT, K_REMOTE_HOST, K_REMOTE_ADDR, K_DOCUMENT_ROOT,
+       K_SERVER_ADMIN, K_REMOTE_PORT, K_SERVER_PROTOCOL, K_REQUEST_METHOD, K_QUERY_STRING,
+       K_REQUEST_URI, K_SCRIPT_NAME, K_PATH_INFO, K_APACHE_VERSION, K_PROCESS_GROUP,
+       K_APPLICATION_GROUP, K_WSGI_ERRORS, K_SSL_IS_HTTPS, K_SSL_VAR_LOOKUP, K_ATTR_IS_HTTPS,
+       K_ATTR_VAR_LOOKUP, WX_K_N };
+static const char *const wx_auth_key_names[WX_K_N] = {
+    "CONTENT_TYPE", "CONTENT_LENGTH", "SERVER_SIGNATURE", "SERVER_SOFTWARE", "SERVER_NAME",
+    "SERVER_ADDR", "SERVER_PORT", "REMOTE_HOST", "REMOTE_ADDR", "DOCUMENT_ROOT",
+    "SERVER_ADMIN", "REMOTE_PORT", "SERVER_PROTOCOL", "REQUEST_METHOD", "QUERY_STRING",
+    "REQUEST_URI", "SCRIPT_NAME", "PATH_INFO", "apache.version", "mod_wsgi.process_group",
+    "mod_wsgi.application_group", "wsgi.errors", "mod_ssl.is_https", "mod_ssl.var_lookup",
+    "ssl_is_https", "ssl_var_lookup"
+};
 
-static PyObject *auth_log(PyObject *self, PyObject *args)
+typedef struct wx_auth_cache {
+    int64_t interp_id;
+    PyObject *f[WX_F_N];        /* NULL until authscripts imported (retried while it fails) */
+    PyObject *k[WX_K_N];
+    PyObject *v[WX_K_N];        /* each key's last value, reused when equal (request.c's value_str) */
+    struct wx_auth_cache *next;
+} wx_auth_cache;
+
+static wx_auth_cache *wx_auth_caches;
+
+/* this interpreter's cache, or NULL with a Python error set */
+static wx_auth_cache *auth_cache(void)
 {
-    AUTHREQ(self);
-    return wx_log_request(r, args);
-}
-
-static PyObject *auth_ssl_is_https(PyObject *self, PyObject *noargs)
-{
-    AUTHREQ(self);
-    return PyLong_FromLong(ap_ssl_conn_is_ssl(r->connection) ? 1 : 0);
-}
-
-static PyObject *auth_ssl_var_lookup(PyObject *self, PyObject *arg)
-{
-    PyObject *name = NULL;
-    const char *value;
-    AUTHREQ(self);
-    if (PyUnicode_Check(arg)) {
-        name = PyUnicode_AsLatin1String(arg);
-        if (!name)
-            return NULL;
-    }
-    else if (PyBytes_Check(arg)) {
-        name = arg;
-        Py_INCREF(name);
-    }
-    else {
-        PyErr_Format(PyExc_TypeError, "byte string value expected, value of type %.200s found",
-                     Py_TYPE(arg)->tp_name);
+    int64_t id = PyInterpreterState_GetID(PyInterpreterState_Get());
+    wx_auth_cache *ac;
+    int i;
+    for (ac = wx_auth_caches; ac; ac = ac->next)
+        if (ac->interp_id == id)
+            return ac;
+    if (id < 0)
+        return NULL;
+    if (!(ac = calloc(1, sizeof(*ac)))) {
+        PyErr_NoMemory();
         return NULL;
     }
-    value = ap_ssl_var_lookup(r->pool, r->server, r->connection, r, PyBytes_AS_STRING(name));
-    Py_DECREF(name);
-    if (!value)
-        Py_RETURN_NONE;
-    return PyUnicode_DecodeLatin1(value, strlen(value), NULL);
+    for (i = 0; i < WX_K_N; i++) {
+        if (!(ac->k[i] = PyUnicode_InternFromString(wx_auth_key_names[i]))) {
+            while (i--)
+                Py_DECREF(ac->k[i]);
+            free(ac);
+            return NULL;
+        }
+    }
+    ac->interp_id = id;
+    ac->next = wx_auth_caches;
+    wx_auth_caches = ac;
+    return ac;
 }
 
-static PyMethodDef auth_methods[] = {
-    {"log", auth_log, METH_VARARGS, "log(level, text) to the error log for this request"},
-    {"ssl_is_https", auth_ssl_is_https, METH_NOARGS, "1 when the connection uses SSL, else 0"},
-    {"ssl_var_lookup", auth_ssl_var_lookup, METH_O, "a mod_ssl variable as str, or None"},
-    {NULL}
-};
-
-static PyTypeObject wx_AuthType = {
-    PyVarObject_HEAD_INIT(NULL, 0)
-    .tp_name = "mod_wsgi_ext._apache.AuthRequest",
-    .tp_basicsize = sizeof(wx_AuthObject),
-    .tp_flags = Py_TPFLAGS_DEFAULT,
-    .tp_doc = "The request an auth script is asked about (internal; valid during the call).",
-    .tp_methods = auth_methods,
-};
-
-/* with wx_request_type_ready(), in the main interpreter at start-up (the type is shared by all) */
-int wx_auth_type_ready(void)
+/* a borrowed reference to an authscripts function, or NULL with a Python error set */
+static PyObject *auth_func(wx_auth_cache *ac, int which)
 {
-    return PyType_Ready(&wx_AuthType);
+    PyObject *mod;
+    PyObject *f[WX_F_N];
+    int i;
+    if (ac->f[which])
+        return ac->f[which];
+    if (!(mod = PyImport_ImportModule(WX_AUTHSCRIPTS)))
+        return NULL;
+    for (i = 0; i < WX_F_N; i++) {
+        if (!(f[i] = PyObject_GetAttrString(mod, wx_auth_func_names[i]))) {
+            while (i--)
+                Py_DECREF(f[i]);
+            Py_DECREF(mod);
+            return NULL;            /* not kept: the next call tries again, and logs again */
+        }
+    }
+    Py_DECREF(mod);
+    memcpy(ac->f, f, sizeof(f));
+    return ac->f[which];
 }
 
 /* ------------------------------------------------------------------ environ */
 
-static int put(PyObject *d, const char *key, const char *val)
+/* The fixed keys come from the cache above, header-derived ones from request.c's per-interpreter
+ * key cache (env_keys/set_str, same translation unit): PyDict_SetItemString would intern every key
+ * of every call, and freeing the environ would take each out of the interned-string table again. */
+static int putk(wx_auth_cache *ac, PyObject *d, int key, const char *val)
 {
-    PyObject *v = PyUnicode_DecodeLatin1(val, strlen(val), NULL);
-    int rc = v ? PyDict_SetItemString(d, key, v) : -1;
+    PyObject *v = value_str(&ac->v[key], val);
+    int rc = v ? PyDict_SetItem(d, ac->k[key], v) : -1;
     Py_XDECREF(v);
     return rc;
 }
-
+#define put(d, key, val) putk(ac, (d), K_##key, (val))
 /* "HTTP_" + the header name upper-cased with '-' as '_'; NULL for names with other characters */
 static const char *header_key(apr_pool_t *p, const char *name)
 {
@@ -123,25 +146,28 @@ static const char *header_key(apr_pool_t *p, const char *name)
     return key;
 }
 
-/* the request line's URI, as the client sent it */
-static const char *original_uri(request_rec *r)
+/* _PyDict_NewPresized is CPython's (exported, not in the limited API): fall back to PyDict_New
+ * where it is not there */
+static PyObject *new_dict(Py_ssize_t n)
 {
-    const char *start = r->the_request, *end;
-    if (!start)
-        return "";
-    while (*start && !apr_isspace(*start)) start++;
-    while (apr_isspace(*start)) start++;
-    for (end = start; *end && !apr_isspace(*end); end++)
-        ;
-    return apr_pstrmemdup(r->pool, start, end - start);
+#if PY_VERSION_HEX < 0x030D0000
+    return _PyDict_NewPresized(n);
+#else
+    (void)n;
+    return PyDict_New();
+#endif
 }
 
-/* mod_wsgi's environ for auth scripts: request headers and CGI variables only.  remote_host was
- * looked up before the GIL was taken (HostnameLookups On makes that a DNS query). */
-static PyObject *auth_environ(request_rec *r, const char *group, const char *remote_host)
+/* mod_wsgi's environ for auth scripts: request headers and CGI variables only, wsgi.errors (auth
+ * itself) and the mod_ssl look-ups; authscripts adds mod_wsgi.version.  remote_host was looked up
+ * before the GIL was taken (HostnameLookups On makes that a DNS query). */
+static PyObject *auth_environ(request_rec *r, const char *group, const char *remote_host,
+                              wx_auth_cache *ac, PyObject *auth)
 {
-    PyObject *env = PyDict_New(), *v;
     const apr_array_header_t *arr = apr_table_elts(r->headers_in);
+    /* sized for everything at once: grown from empty it would be resized three times */
+    PyObject *env = new_dict(arr->nelts + WX_K_N + 4), *v;
+    wx_env_keys *kc = env_keys();
     const apr_table_entry_t *e = (const apr_table_entry_t *)arr->elts;
     const char *val;
     int i;
@@ -149,33 +175,36 @@ static PyObject *auth_environ(request_rec *r, const char *group, const char *rem
         return NULL;
     for (i = 0; i < arr->nelts; i++) {
         const char *key;
+        int rc;
         if (!e[i].key || !e[i].val)
             continue;
         if (!strcasecmp(e[i].key, "Content-Type"))
-            key = "CONTENT_TYPE";
+            rc = put(env, CONTENT_TYPE, e[i].val);
         else if (!strcasecmp(e[i].key, "Content-Length"))
-            key = "CONTENT_LENGTH";
+            rc = put(env, CONTENT_LENGTH, e[i].val);
         else if (!strcasecmp(e[i].key, "Authorization")
                  || !strcasecmp(e[i].key, "Proxy-Authorization"))
             continue;
         else if (!(key = header_key(r->pool, e[i].key)))
             continue;
-        if (put(env, key, e[i].val) < 0)
+        else
+            rc = set_str(kc, env, key, e[i].val);
+        if (rc < 0)
             goto fail;
     }
-    if ((val = ap_psignature("", r)) && put(env, "SERVER_SIGNATURE", val) < 0)
+    if ((val = ap_psignature("", r)) && put(env, SERVER_SIGNATURE, val) < 0)
         goto fail;
-    if ((val = ap_get_server_banner()) && put(env, "SERVER_SOFTWARE", val) < 0)
+    if ((val = ap_get_server_banner()) && put(env, SERVER_SOFTWARE, val) < 0)
         goto fail;
-    if (put(env, "SERVER_NAME", ap_escape_html(r->pool, ap_get_server_name(r))) < 0)
+    if (put(env, SERVER_NAME, ap_escape_html(r->pool, ap_get_server_name(r))) < 0)
         goto fail;
-    if (r->connection->local_ip && put(env, "SERVER_ADDR", r->connection->local_ip) < 0)
+    if (r->connection->local_ip && put(env, SERVER_ADDR, r->connection->local_ip) < 0)
         goto fail;
-    if (put(env, "SERVER_PORT", apr_psprintf(r->pool, "%u", ap_get_server_port(r))) < 0)
+    if (put(env, SERVER_PORT, apr_psprintf(r->pool, "%u", ap_get_server_port(r))) < 0)
         goto fail;
-    if (remote_host && put(env, "REMOTE_HOST", remote_host) < 0)
+    if (remote_host && put(env, REMOTE_HOST, remote_host) < 0)
         goto fail;
-    if (r->useragent_ip && put(env, "REMOTE_ADDR", r->useragent_ip) < 0)
+    if (r->useragent_ip && put(env, REMOTE_ADDR, r->useragent_ip) < 0)
         goto fail;
     if ((val = ap_document_root(r))) {
         v = PyUnicode_DecodeFSDefault(val);
@@ -183,19 +212,19 @@ static PyObject *auth_environ(request_rec *r, const char *group, const char *rem
             PyErr_Clear();
             v = PyUnicode_DecodeLatin1(val, strlen(val), NULL);
         }
-        if (!v || PyDict_SetItemString(env, "DOCUMENT_ROOT", v) < 0) {
+        if (!v || PyDict_SetItem(env, ac->k[K_DOCUMENT_ROOT], v) < 0) {
             Py_XDECREF(v);
             goto fail;
         }
         Py_DECREF(v);
     }
-    if (r->server->server_admin && put(env, "SERVER_ADMIN", r->server->server_admin) < 0)
+    if (r->server->server_admin && put(env, SERVER_ADMIN, r->server->server_admin) < 0)
         goto fail;
-    if (put(env, "REMOTE_PORT", apr_itoa(r->pool, r->connection->client_addr->port)) < 0
-        || put(env, "SERVER_PROTOCOL", r->protocol) < 0
-        || put(env, "REQUEST_METHOD", r->method) < 0
-        || put(env, "QUERY_STRING", r->args ? r->args : "") < 0
-        || put(env, "REQUEST_URI", original_uri(r)) < 0)
+    if (put(env, REMOTE_PORT, apr_itoa(r->pool, r->connection->client_addr->port)) < 0
+        || put(env, SERVER_PROTOCOL, r->protocol) < 0
+        || put(env, REQUEST_METHOD, r->method) < 0
+        || put(env, QUERY_STRING, r->args ? r->args : "") < 0
+        || put(env, REQUEST_URI, wx_original_uri(r)) < 0)
         goto fail;
     if (!strcmp(r->protocol, "INCLUDED") || !r->path_info || !*r->path_info) {
         val = r->uri;
@@ -203,19 +232,27 @@ static PyObject *auth_environ(request_rec *r, const char *group, const char *rem
     else {
         val = apr_pstrndup(r->pool, r->uri, ap_find_path_info(r->uri, r->path_info));
     }
-    if (put(env, "SCRIPT_NAME", val) < 0
-        || put(env, "PATH_INFO", r->path_info ? r->path_info : "") < 0)
+    if (put(env, SCRIPT_NAME, val) < 0
+        || put(env, PATH_INFO, r->path_info ? r->path_info : "") < 0)
         goto fail;
-    v = Py_BuildValue("(iii)", AP_SERVER_MAJORVERSION_NUMBER, AP_SERVER_MINORVERSION_NUMBER,
-                      AP_SERVER_PATCHLEVEL_NUMBER);
-    if (!v || PyDict_SetItemString(env, "apache.version", v) < 0) {
+    if (PyDict_SetItem(env, ac->k[K_APACHE_VERSION], wx_apache_version) < 0
+        || put(env, PROCESS_GROUP, "") < 0
+        || put(env, APPLICATION_GROUP, group) < 0
+        || PyDict_SetItem(env, ac->k[K_WSGI_ERRORS], auth) < 0)
+        goto fail;
+    /* mod_ssl.is_https() and mod_ssl.var_lookup(name), as mod_wsgi: bound methods of auth */
+    if (!(v = PyObject_GetAttr(auth, ac->k[K_ATTR_IS_HTTPS]))
+        || PyDict_SetItem(env, ac->k[K_SSL_IS_HTTPS], v) < 0) {
         Py_XDECREF(v);
         goto fail;
     }
     Py_DECREF(v);
-    if (put(env, "mod_wsgi.process_group", "") < 0
-        || put(env, "mod_wsgi.application_group", group) < 0)
+    if (!(v = PyObject_GetAttr(auth, ac->k[K_ATTR_VAR_LOOKUP]))
+        || PyDict_SetItem(env, ac->k[K_SSL_VAR_LOOKUP], v) < 0) {
+        Py_XDECREF(v);
         goto fail;
+    }
+    Py_DECREF(v);
     return env;
 fail:
     Py_DECREF(env);
@@ -232,6 +269,7 @@ typedef struct {
     wx_entered st;
     PyObject *auth;     /* wx_AuthObject */
     PyObject *env;
+    wx_auth_cache *cache;
 } wx_auth_call;
 
 static const wx_mount *script_for(request_rec *r, int slot, int *reloading)
@@ -270,11 +308,14 @@ static int call_begin(wx_auth_call *c, request_rec *r, const wx_mount *script, i
                       directive, script->path, err ? err : "cannot enter the interpreter");
         return -1;
     }
+    if (!(c->cache = auth_cache()))
+        goto failed;
     c->auth = (PyObject *)PyObject_New(wx_AuthObject, &wx_AuthType);
     if (!c->auth)
         goto failed;
     ((wx_AuthObject *)c->auth)->r = r;
-    c->env = auth_environ(r, c->group, remote_host);
+    ((wx_AuthObject *)c->auth)->pending = NULL;
+    c->env = auth_environ(r, c->group, remote_host, c->cache, c->auth);
     if (!c->env)
         goto failed;
     return 0;
@@ -289,46 +330,54 @@ failed:
     return -1;
 }
 
-/* authscripts.<func>(auth, environ, script, reloading, group, *extra); extra is stolen.  Returns
- * a new reference, or NULL with the Python error logged. */
-static PyObject *call_python(wx_auth_call *c, const char *func, PyObject *extra)
+/* The script's modification time in µs when reloading is on (-1 when it cannot be read: the
+ * loader then stats it and reports why); -1 when off, where a loaded script is not looked at. */
+static PyObject *script_mtime(wx_auth_call *c)
 {
-    PyObject *mod = NULL, *f = NULL, *head = NULL, *args = NULL, *res = NULL;
-    if (!extra)
+    apr_finfo_t fi;
+    if (c->reloading && apr_stat(&fi, c->script->path, APR_FINFO_MTIME, c->r->pool) == APR_SUCCESS)
+        return PyLong_FromLongLong((long long)fi.mtime);
+    return PyLong_FromLong(-1);
+}
+
+/* authscripts.<func>(auth, environ, script, reloading, group, mtime, a[, b]); a and b are
+ * stolen.  Returns a new reference, or NULL with the Python error logged. */
+static PyObject *call_python(wx_auth_call *c, int which, PyObject *a, PyObject *b, int nextra)
+{
+    PyObject *f, *path = NULL, *group = NULL, *mtime = NULL, *res = NULL;
+    if (!a || (nextra == 2 && !b))
         goto done;
-    mod = PyImport_ImportModule(WX_AUTHSCRIPTS);
-    f = mod ? PyObject_GetAttrString(mod, func) : NULL;
-    head = f ? Py_BuildValue("(OOsis)", c->auth, c->env, c->script->path, c->reloading,
-                             c->group) : NULL;
-    args = head ? PySequence_Concat(head, extra) : NULL;
-    res = args ? PyObject_Call(f, args, NULL) : NULL;
+    f = auth_func(c->cache, which);
+    path = f ? PyUnicode_DecodeFSDefault(c->script->path) : NULL;
+    group = path ? PyUnicode_DecodeLatin1(c->group, strlen(c->group), NULL) : NULL;
+    mtime = group ? script_mtime(c) : NULL;
+    if (mtime) {
+        PyObject *args[8] = {c->auth, c->env, path, c->reloading ? Py_True : Py_False, group,
+                             mtime, a, b};
+        res = PyObject_Vectorcall(f, args, 6 + nextra, NULL);
+    }
 done:
     if (!res)
         wx_log_python_error(c->r, NULL, apr_psprintf(c->r->pool, "mod_wsgi_ext: exception in "
-                                                     "%s.%s for '%s'", WX_AUTHSCRIPTS, func,
-                                                     c->script->path));
-    Py_XDECREF(mod); Py_XDECREF(f); Py_XDECREF(head); Py_XDECREF(args); Py_XDECREF(extra);
+                                                     "%s.%s for '%s'", WX_AUTHSCRIPTS,
+                                                     wx_auth_func_names[which], c->script->path));
+    Py_XDECREF(path); Py_XDECREF(group); Py_XDECREF(mtime); Py_XDECREF(a); Py_XDECREF(b);
     return res;
 }
 
 static void call_end(wx_auth_call *c)
 {
+    if (flush_pending((wx_AuthObject *)c->auth) < 0)
+        PyErr_Clear();
     ((wx_AuthObject *)c->auth)->r = NULL;
     Py_CLEAR(c->auth);
     Py_CLEAR(c->env);
     wx_leave(&c->st);
 }
 
-static PyObject *latin1_args(const char *a, const char *b)
+static PyObject *auth_str(const char *text)
 {
-    PyObject *sa = PyUnicode_DecodeLatin1(a, strlen(a), NULL);
-    PyObject *sb = sa && b ? PyUnicode_DecodeLatin1(b, strlen(b), NULL) : NULL;
-    PyObject *t = NULL;
-    if (sa && (sb || !b))
-        t = sb ? PyTuple_Pack(2, sa, sb) : PyTuple_Pack(1, sa);
-    Py_XDECREF(sa);
-    Py_XDECREF(sb);
-    return t;
+    return PyUnicode_DecodeLatin1(text, strlen(text), NULL);
 }
 
 /* (status, bytes-or-None) from authscripts -> status, and a pool copy of the bytes */
@@ -377,7 +426,7 @@ static authn_status wx_check_password(request_rec *r, const char *user, const ch
     }
     if (call_begin(&c, r, script, reloading, "WSGIAuthUserScript") < 0)
         return AUTH_GENERAL_ERROR;
-    status = unpack(r, call_python(&c, "check_password", latin1_args(user, password)),
+    status = unpack(r, call_python(&c, WX_F_CHECK_PASSWORD, auth_str(user), auth_str(password), 2),
                     AUTH_GENERAL_ERROR, &name);
     call_end(&c);
     if (status == AUTH_GRANTED && name)
@@ -408,7 +457,7 @@ static authn_status wx_get_realm_hash(request_rec *r, const char *user, const ch
     }
     if (call_begin(&c, r, script, reloading, "WSGIAuthUserScript") < 0)
         return AUTH_GENERAL_ERROR;
-    status = unpack(r, call_python(&c, "get_realm_hash", latin1_args(user, realm)),
+    status = unpack(r, call_python(&c, WX_F_GET_REALM_HASH, auth_str(user), auth_str(realm), 2),
                     AUTH_GENERAL_ERROR, &hash);
     call_end(&c);
     if (status == AUTH_USER_FOUND) {
@@ -432,7 +481,7 @@ static authz_status wx_check_groups(request_rec *r, const char *require_args,
     wx_auth_call c;
     const wx_mount *script;
     const char *t = require_args, *w, *unused;
-    PyObject *names, *extra = NULL, *user;
+    PyObject *names;
     int reloading, status;
     if (!r->user)
         return AUTHZ_DENIED_NO_USER;
@@ -453,12 +502,8 @@ static authz_status wx_check_groups(request_rec *r, const char *require_args,
             Py_CLEAR(names);
         Py_XDECREF(b);
     }
-    user = names ? PyUnicode_DecodeLatin1(r->user, strlen(r->user), NULL) : NULL;
-    if (user)
-        extra = PyTuple_Pack(2, user, names);
-    Py_XDECREF(user);
-    Py_XDECREF(names);
-    status = unpack(r, call_python(&c, "groups_for_user", extra), AUTHZ_GENERAL_ERROR, &unused);
+    status = unpack(r, call_python(&c, WX_F_GROUPS_FOR_USER, auth_str(r->user), names, 2),
+                    AUTHZ_GENERAL_ERROR, &unused);
     call_end(&c);
     return status;
 }
@@ -484,7 +529,7 @@ static int wx_access_checker(request_rec *r)
         host = r->useragent_ip;
     if (call_begin(&c, r, script, reloading, "WSGIAccessScript") < 0)
         return HTTP_INTERNAL_SERVER_ERROR;
-    allow = unpack(r, call_python(&c, "allow_access", latin1_args(host ? host : "", NULL)), 0,
+    allow = unpack(r, call_python(&c, WX_F_ALLOW_ACCESS, auth_str(host ? host : ""), NULL, 1), 0,
                    &unused);
     call_end(&c);
     if (allow < 0)

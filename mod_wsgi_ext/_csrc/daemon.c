@@ -2,7 +2,7 @@
  * is specified in mod_wsgi_ext/daemon/protocol.py; the daemon program is mod_wsgi_ext/daemon/.
  *
  * Parent (post_config of the real configuration pass, never under apache2 -t):
- *   - a new 32-byte secret per configuration generation;
+ *   - a new 32-byte secret per group and configuration generation;
  *   - per WSGIDaemonProcess group, a listening UNIX socket made before any child serves, mode
  *     0600 and owned by the children's user (nobody else may connect);
  *   - per process of the group, fork + exec of `python .../mod_wsgi_ext/daemon/__main__.py ...`
@@ -83,6 +83,7 @@ static const char *make_socket(apr_pool_t *p, server_rec *s, wx_daemon_rt *rt)
         return apr_psprintf(p, "listen on %s: %s", rt->path, strerror(errno));
     }
     rt->fd = fd;
+    rt->sock_uid = geteuid();     /* the children check it on every connection */
     return NULL;
 }
 
@@ -155,7 +156,8 @@ static void death(int reason, void *data, int status)
     wx_dproc *dp = data;
     wx_daemon_rt *rt = dp->rt;
     apr_pool_t *p;
-    int delay = 0;
+    int delay = 0, ready = 0;
+    char c;
     if (reason == APR_OC_REASON_UNREGISTER) {
         dp->registered = 0;     /* the pool that held the registration is going */
         return;
@@ -166,6 +168,11 @@ static void death(int reason, void *data, int status)
     dp->registered = 0;
     apr_proc_other_child_unregister(dp);
     dp->running = 0;
+    if (dp->ready_fd >= 0) {    /* a byte there: it got as far as serving */
+        ready = read(dp->ready_fd, &c, 1) == 1;
+        close(dp->ready_fd);
+        dp->ready_fd = -1;
+    }
     {
         int state = AP_MPMQ_RUNNING;
         ap_mpm_query(AP_MPMQ_MPM_STATE, &state);
@@ -179,8 +186,10 @@ static void death(int reason, void *data, int status)
     apr_pool_create(&p, dp->pconf);
     /* A failure soon after starting (what it lived after its back-off delay; the MPM notices
      * a death up to a second late) backs off from the second one in a row: 1, 2, 4 ... 30 s.
-     * A normal exit (a process retiring, status 0) never does. */
-    if (status != 0
+     * A normal exit (a process retiring, status 0) never does, nor a process that had started
+     * serving: one that a request killed is replaced at once, or a client repeating that
+     * request would keep the whole group down. */
+    if (status != 0 && !ready
         && apr_time_now() - dp->started - apr_time_from_sec(dp->delay) < apr_time_from_sec(2)) {
         dp->quick++;
         delay = dp->quick < 2 ? 0 : dp->quick > 6 ? 30 : 1 << (dp->quick - 2);
@@ -197,7 +206,8 @@ static void death(int reason, void *data, int status)
     spawn(dp, delay);
 }
 
-static void child_exec(wx_dproc *dp, const char **argv, int secret_fd, int delay)
+static void child_exec(wx_dproc *dp, const char **argv, int secret_fd, int ready_fd,
+                       int delay)
 {
     wx_daemon_rt *rt = dp->rt;
     int devnull = open("/dev/null", O_RDONLY), i;
@@ -213,6 +223,8 @@ static void child_exec(wx_dproc *dp, const char **argv, int secret_fd, int delay
     dup2(2, 1);    /* stderr is the main error log in the Apache parent */
     fcntl(rt->fd, F_SETFD, 0);
     fcntl(secret_fd, F_SETFD, 0);
+    if (ready_fd >= 0)
+        fcntl(ready_fd, F_SETFD, 0);
     if (geteuid() == 0) {
         if (setgroups(rt->ngroups, rt->groups) < 0 || setgid(rt->gid) < 0 || setuid(rt->uid) < 0
             || getuid() == 0 && rt->uid != 0)
@@ -232,7 +244,7 @@ static void spawn(wx_dproc *dp, int delay)
     wx_daemon_rt *rt = dp->rt;
     apr_pool_t *p;
     apr_array_header_t *a;
-    int pfd[2], i;
+    int pfd[2], rfd[2] = {-1, -1}, i;
     pid_t pid;
     apr_pool_create(&p, dp->pconf);
     a = apr_array_make(p, 40, sizeof(char *));
@@ -248,6 +260,9 @@ static void spawn(wx_dproc *dp, int delay)
         return;
     }
     ARG("--secret-fd"); ARG(apr_itoa(p, pfd[0]));
+    if (pipe2(rfd, O_CLOEXEC | O_NONBLOCK) == 0) {
+        ARG("--ready-fd"); ARG(apr_itoa(p, rfd[1]));
+    }
     for (i = 0; i < rt->args->nelts; i++)
         ARG(((const char **)rt->args->elts)[i]);
     ARG(NULL);
@@ -255,9 +270,16 @@ static void spawn(wx_dproc *dp, int delay)
     pid = fork();
     if (pid == 0) {
         close(pfd[1]);
-        child_exec(dp, (const char **)a->elts, pfd[0], delay);
+        if (rfd[0] >= 0)
+            close(rfd[0]);
+        child_exec(dp, (const char **)a->elts, pfd[0], rfd[1], delay);
     }
     close(pfd[0]);
+    if (rfd[1] >= 0)
+        close(rfd[1]);
+    if (dp->ready_fd >= 0)
+        close(dp->ready_fd);
+    dp->ready_fd = rfd[0];
     if (pid < 0) {
         ap_log_error(APLOG_MARK, APLOG_ERR, errno, rt->s, "mod_wsgi_ext: cannot start a daemon "
                      "process of group '%s'", rt->d->name);
@@ -265,7 +287,7 @@ static void spawn(wx_dproc *dp, int delay)
         apr_pool_destroy(p);
         return;
     }
-    if (write(pfd[1], wx_secret, WX_SECRET_LEN) != WX_SECRET_LEN)
+    if (write(pfd[1], rt->secret, WX_SECRET_LEN) != WX_SECRET_LEN)
         ap_log_error(APLOG_MARK, APLOG_ERR, errno, rt->s, "mod_wsgi_ext: cannot hand the secret "
                      "to daemon process %d of group '%s'", dp->index, rt->d->name);
     close(pfd[1]);
@@ -295,6 +317,10 @@ static apr_status_t stop_group(void *data)
         }
         if (dp->running)
             kill(dp->proc.pid, SIGTERM);
+        if (dp->ready_fd >= 0) {
+            close(dp->ready_fd);
+            dp->ready_fd = -1;
+        }
     }
     if (!exiting)
         return APR_SUCCESS;     /* they drain the old children's requests; the MPM reaps them */
@@ -450,6 +476,8 @@ static const char *setup_group(apr_pool_t *p, server_rec *s, wx_daemon *d)
             for (i = 0; i < sc->aliases->nelts; i++)
                 add_import(p, rt, &((wx_mount *)sc->aliases->elts)[i]);
     }
+    if (apr_generate_random_bytes(rt->secret, WX_SECRET_LEN) != APR_SUCCESS)
+        return "no random bytes for the daemon secret";
     if ((err = make_socket(p, s, rt)))
         return apr_psprintf(p, "WSGIDaemonProcess %s: %s", d->name, err);
     apr_pool_cleanup_register(p, rt, close_socket, apr_pool_cleanup_null);
@@ -458,6 +486,7 @@ static const char *setup_group(apr_pool_t *p, server_rec *s, wx_daemon *d)
         rt->procs[i].rt = rt;
         rt->procs[i].index = i;
         rt->procs[i].pconf = p;
+        rt->procs[i].ready_fd = -1;
     }
     return NULL;
 }
@@ -473,11 +502,6 @@ static int wx_daemon_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t
     unlink_stale(s, 0);
     if (!list->nelts)
         return OK;
-    if (apr_generate_random_bytes(wx_secret, WX_SECRET_LEN) != APR_SUCCESS) {
-        ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, "mod_wsgi_ext: no random bytes for the "
-                     "daemon secret");
-        return !OK;
-    }
     warned = apr_hash_make(ptemp);
     for (i = 0; i < list->nelts; i++) {
         wx_daemon *d = ((wx_daemon **)list->elts)[i];

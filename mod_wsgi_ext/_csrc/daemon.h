@@ -19,8 +19,6 @@
 #define WX_IDLE_MAX apr_time_from_sec(30)
 #define WX_ATTEMPTS 8
 
-static unsigned char wx_secret[WX_SECRET_LEN];
-
 typedef struct {
     int fd;
     pid_t pid;
@@ -34,6 +32,7 @@ typedef struct wx_dproc {
     int running;
     int registered;          /* with apr_proc_other_child_register */
     int quick;               /* deaths in a row soon after starting */
+    int ready_fd;            /* parent's end of the pipe the process writes once it serves */
     int delay;               /* the back-off its start waited, seconds */
     apr_time_t started;
     apr_pool_t *pconf;
@@ -45,6 +44,9 @@ struct wx_daemon_rt {
     int processes, threads, backlog;
     int fd;                          /* the listening socket (parent) */
     const char *path;
+    uid_t sock_uid;                  /* who listens on it: the parent's euid */
+    unsigned char secret[WX_SECRET_LEN];  /* this group's: the application of one group
+                                           * holds its own, never another's */
     uid_t uid;
     gid_t gid;
     gid_t groups[64];

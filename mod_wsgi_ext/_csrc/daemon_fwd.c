@@ -21,7 +21,7 @@
 static void wx_daemon_child_init(apr_pool_t *p, server_rec *s)
 {
     apr_array_header_t *list = wx_daemon_list(s->process->pconf);
-    int i, threads = 1;
+    int i, j, threads = 1;
     ap_mpm_query(AP_MPMQ_MAX_THREADS, &threads);
     for (i = 0; i < list->nelts; i++) {
         wx_daemon_rt *rt = (((wx_daemon **)list->elts)[i])->rt;
@@ -31,6 +31,11 @@ static void wx_daemon_child_init(apr_pool_t *p, server_rec *s)
             close(rt->fd);   /* the children only connect */
             rt->fd = -1;
         }
+        for (j = 0; j < rt->processes; j++)
+            if (rt->procs[j].ready_fd >= 0) {   /* the parent's, for its supervision */
+                close(rt->procs[j].ready_fd);
+                rt->procs[j].ready_fd = -1;
+            }
         rt->cap = threads > 0 ? threads : 1;
         rt->idle = apr_pcalloc(p, sizeof(wx_pconn) * rt->cap);
         apr_thread_mutex_create(&rt->mu, APR_THREAD_MUTEX_DEFAULT, p);
@@ -88,6 +93,20 @@ static int dconnect(wx_daemon_rt *rt, const char **err, apr_pool_t *p)
         if (fd < 0)
             break;
         if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+            /* the listener must be the one the parent made: someone who can write in the
+             * socket's directory (or the children's user, who owns the file) could have put
+             * their own socket there, to be handed the secret and the requests */
+            struct ucred cr;
+            socklen_t len = sizeof(cr);
+            if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) < 0 || cr.uid != rt->sock_uid) {
+                *err = apr_psprintf(p, "the socket %s is not this Apache's: it is listened on by "
+                                    "uid %ld (pid %ld), not uid %ld; check who can write in its "
+                                    "directory (WSGISocketPrefix)", rt->path,
+                                    (long)(len == sizeof(cr) ? cr.uid : -1),
+                                    (long)(len == sizeof(cr) ? cr.pid : -1), (long)rt->sock_uid);
+                close(fd);
+                return -1;
+            }
             tv.tv_sec = apr_time_sec(rt->socket_timeout);
             tv.tv_usec = apr_time_usec(rt->socket_timeout);
             setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
@@ -572,7 +591,7 @@ int wx_daemon_forward(request_rec *r, const char *group, const char *script,
     hd.buf[3] = (hd.len - 5) >> 8;
     hd.buf[4] = (hd.len - 5);
     memcpy(pre, "WXD\1", 4);
-    memcpy(pre + 4, wx_secret, WX_SECRET_LEN);
+    memcpy(pre + 4, rt->secret, WX_SECRET_LEN);
 
     memset(&x, 0, sizeof(x));
     x.r = r;

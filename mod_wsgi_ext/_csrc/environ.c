@@ -42,6 +42,14 @@ int wx_environ_ready(void)
 typedef struct wx_env_keys {
     int64_t interp_id;
     apr_hash_t *map;                    /* key text -> str (a reference held by the cache) */
+    /* The key texts are mostly the same pointers request after request (string literals, here
+     * and in ap_add_common_vars): a slot per pointer, checked with strcmp since a pool may hand
+     * out the same address for other text, finds the str without hashing the text (about 200
+     * instructions a key). */
+    struct { const char *seen; const char *text; PyObject *key; } ptr[64];
+    /* the str of the value last set through each slot (ASCII, short), reused when the text is
+     * equal: most values (server name, port, protocol, method, groups...) repeat */
+    PyObject *val[64];
     struct wx_env_keys *next;
 } wx_env_keys;
 
@@ -67,13 +75,28 @@ static wx_env_keys *env_keys(void)
     return kc;
 }
 
+#define WX_KEY_SLOT(key) ((unsigned)(((uintptr_t)(key) >> 3) ^ ((uintptr_t)(key) >> 9)) & 63)
+
 static int set_obj(wx_env_keys *kc, PyObject *d, const char *key, PyObject *v)
 {
-    apr_ssize_t len = strlen(key);
-    PyObject *k = kc ? apr_hash_get(kc->map, key, len) : NULL;
+    apr_ssize_t len;
+    PyObject *k;
     int rc;
-    if (k)
+    unsigned slot = WX_KEY_SLOT(key);
+    if (kc && kc->ptr[slot].seen == key && !strcmp(kc->ptr[slot].text, key))
+        return PyDict_SetItem(d, kc->ptr[slot].key, v);
+    len = strlen(key);
+    k = kc ? apr_hash_get(kc->map, key, len) : NULL;
+    if (k) {
+        kc->ptr[slot].seen = key;
+        kc->ptr[slot].text = PyUnicode_AsUTF8(k);   /* the str's own bytes: it lives on */
+        kc->ptr[slot].key = k;
+        if (!kc->ptr[slot].text) {
+            PyErr_Clear();
+            kc->ptr[slot].seen = NULL;
+        }
         return PyDict_SetItem(d, k, v);
+    }
     k = PyUnicode_FromStringAndSize(key, len);
     if (!k)
         return -1;
@@ -86,9 +109,27 @@ static int set_obj(wx_env_keys *kc, PyObject *d, const char *key, PyObject *v)
     return rc;
 }
 
+/* a new reference to a str of val (latin-1), the one in *slot when its text is the same */
+static PyObject *value_str(PyObject **slot, const char *val)
+{
+    PyObject *v = slot ? *slot : NULL;
+    size_t n;
+    if (v && !strcmp((const char *)PyUnicode_DATA(v), val)) {
+        Py_INCREF(v);
+        return v;
+    }
+    n = strlen(val);
+    v = PyUnicode_DecodeLatin1(val, n, NULL);
+    if (v && slot && n <= 256 && PyUnicode_IS_ASCII(v)) {   /* ASCII: DATA is the text + NUL */
+        Py_INCREF(v);
+        Py_XSETREF(*slot, v);
+    }
+    return v;
+}
+
 static int set_str(wx_env_keys *kc, PyObject *d, const char *key, const char *val)
 {
-    PyObject *v = PyUnicode_DecodeLatin1(val, strlen(val), NULL);
+    PyObject *v = value_str(kc ? &kc->val[WX_KEY_SLOT(key)] : NULL, val);
     int rc = v ? set_obj(kc, d, key, v) : -1;
     Py_XDECREF(v);
     return rc;
@@ -99,6 +140,33 @@ static int set_new(wx_env_keys *kc, PyObject *d, const char *key, PyObject *v)
     int rc = v ? set_obj(kc, d, key, v) : -1;
     Py_XDECREF(v);
     return rc;
+}
+
+/* The URI in r's request line (r->the_request, which internal redirects and subrequests keep
+ * from the request the client sent): its start, and its length in *len. */
+static const char *request_line_uri(request_rec *r, apr_size_t *len)
+{
+    const char *start = r->the_request, *end;
+    if (!start) {
+        *len = 0;
+        return "";
+    }
+    while (*start && !apr_isspace(*start))
+        start++;
+    while (apr_isspace(*start))
+        start++;
+    for (end = start; *end && !apr_isspace(*end); end++)
+        ;
+    *len = end - start;
+    return start;
+}
+
+/* REQUEST_URI as CGI gives it (for auth.c's environ): a copy in r->pool */
+const char *wx_original_uri(request_rec *r)
+{
+    apr_size_t len;
+    const char *start = request_line_uri(r, &len);
+    return apr_pstrmemdup(r->pool, start, len);
 }
 
 /* mod_wsgi 6's environ extras (docs/embedded-mode.md).  The str objects shared by every environ
@@ -140,7 +208,6 @@ PyObject *wx_build_environ(request_rec *r, const char *script_name_override,
      * a hello-world request) */
     PyObject *env = _PyDict_NewPresized(64);
     wx_env_keys *kc = env_keys();
-    const request_rec *first = r;
     const apr_array_header_t *arr;
     const apr_table_entry_t *e;
     int i, have_handler_script = 0;
@@ -172,12 +239,15 @@ PyObject *wx_build_environ(request_rec *r, const char *script_name_override,
                    map_head && r->header_only ? "GET" : r->method) < 0
         || set_str(kc, env, "QUERY_STRING", r->args ? r->args : "") < 0)
         goto fail;
-    /* after an internal redirect (ErrorDocument) the URI the client asked for, as CGI and
-     * mod_wsgi give it: error pages show and log it */
-    while (first->prev)
-        first = first->prev;
-    if (set_str(kc, env, "REQUEST_URI", first->unparsed_uri) < 0)
-        goto fail;
+    /* the URI of the request line, as CGI and mod_wsgi give it: after an internal redirect
+     * (ErrorDocument, whose pages show and log it), a fast one (DirectoryIndex) and in a
+     * subrequest (mod_include), all of which keep the request line */
+    {
+        apr_size_t len;
+        const char *uri = request_line_uri(r, &len);
+        if (set_new(kc, env, "REQUEST_URI", PyUnicode_DecodeLatin1(uri, len, NULL)) < 0)
+            goto fail;
+    }
     if (script_name_override)
         script_name = script_name_override;
     else if (r->path_info && *r->path_info)

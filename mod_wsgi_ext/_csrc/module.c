@@ -446,10 +446,16 @@ static int wx_handler(request_rec *r)
         /* the script's mtime (µs) as Apache just found it, so that the loader need not stat it */
         long long mtime = !handler_script && r->finfo.filetype == APR_REG
                           && (r->finfo.valid & APR_FINFO_MTIME) ? (long long)r->finfo.mtime : -1;
-        res = PyObject_CallFunction(func, "OOOsiissL", req, env, pyscript, callable, reloading,
-                                    /* WSGIErrorOverride: daemon mode only, as in mod_wsgi */
-                                    0, headers ? headers : "",
-                                    proxies ? proxies : "", mtime);
+        /* WSGIErrorOverride: daemon mode only, as in mod_wsgi.  A vector call: the format
+         * string of PyObject_CallFunction is parsed on every request */
+        PyObject *a[9] = {req, env, pyscript, PyUnicode_FromString(callable),
+                          reloading ? Py_True : Py_False, Py_False,
+                          PyUnicode_FromString(headers ? headers : ""),
+                          PyUnicode_FromString(proxies ? proxies : ""),
+                          PyLong_FromLongLong(mtime)};
+        if (a[3] && a[6] && a[7] && a[8])
+            res = PyObject_Vectorcall(func, a, 9, NULL);
+        Py_XDECREF(a[3]); Py_XDECREF(a[6]); Py_XDECREF(a[7]); Py_XDECREF(a[8]);
         Py_DECREF(func);
     }
     if (!res) {

@@ -88,10 +88,13 @@ int wx_phase_authn(request_rec *r, int digest, const char *user, const char *arg
             PyErr_Clear();                        /* stays AUTH_GENERAL_ERROR */
         else if (v == Py_None)
             *status = (int)s;
-        else if ((*value = wx_pool_latin1(r, v)))
+        else if ((*value = wx_pool_latin1(r, v, 0)))
             *status = (int)s;
-        else
-            PyErr_Clear();
+        else        /* a user name with CR, LF or NUL, or not latin-1: a 500 that says why */
+            wx_log_python_error(r, NULL, apr_psprintf(r->pool, "mod_wsgi_ext: the %s handler of "
+                                                      "'%s' answered an unusable value",
+                                                      digest ? "get_realm_hash"
+                                                             : "check_password", m->path));
     }
     Py_XDECREF(res);
     wx_leave(&c.st);

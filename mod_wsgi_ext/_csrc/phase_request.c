@@ -49,23 +49,28 @@ PyObject *wx_latin1_or_none(const char *s)
     return PyUnicode_DecodeLatin1(s, strlen(s), NULL);
 }
 
-/* a latin-1 str as a pool copy (the Python side checked it for CR/LF/NUL); NULL on error */
-const char *wx_pool_latin1(request_rec *r, PyObject *s)
+/* a latin-1 str as a pool copy; NULL on error.  NUL is refused always, CR and LF unless
+ * lines_ok (a page's text): what else takes it is a header, an environ value or a log field. */
+const char *wx_pool_latin1(request_rec *r, PyObject *s, int lines_ok)
 {
     PyObject *b;
-    const char *copy;
+    const char *copy, *c;
+    Py_ssize_t n;
     if (!PyUnicode_Check(s)) {
         PyErr_Format(PyExc_TypeError, "str expected, not %.100s", Py_TYPE(s)->tp_name);
         return NULL;
     }
     if (!(b = PyUnicode_AsLatin1String(s)))
         return NULL;
-    if (memchr(PyBytes_AS_STRING(b), '\0', PyBytes_GET_SIZE(b))) {
+    c = PyBytes_AS_STRING(b);
+    n = PyBytes_GET_SIZE(b);
+    if (memchr(c, '\0', n) || (!lines_ok && (memchr(c, '\r', n) || memchr(c, '\n', n)))) {
         Py_DECREF(b);
-        PyErr_SetString(PyExc_ValueError, "NUL in a request value");
+        PyErr_Format(PyExc_ValueError, lines_ok ? "a request value must not contain NUL: %R"
+                     : "a request value must not contain CR, LF or NUL: %R", s);
         return NULL;
     }
-    copy = apr_pstrmemdup(r->pool, PyBytes_AS_STRING(b), PyBytes_GET_SIZE(b));
+    copy = apr_pstrmemdup(r->pool, c, n);
     Py_DECREF(b);
     return copy;
 }
@@ -88,9 +93,13 @@ static PyObject *preq_get(PyObject *self, void *closure)
     case F_IS_HTTPS:     return PyBool_FromLong(ap_ssl_conn_is_ssl(r->connection));
     case F_CLIENT_IP:    return wx_latin1_or_none(r->connection->client_ip);
     case F_USERAGENT_IP: return wx_latin1_or_none(r->useragent_ip);
-    case F_REMOTE_HOST:
-        return wx_latin1_or_none(ap_get_remote_host(r->connection, r->per_dir_config, REMOTE_HOST,
-                                               NULL));
+    case F_REMOTE_HOST: {
+        const char *host;       /* a DNS look-up with HostnameLookups On: without the GIL */
+        Py_BEGIN_ALLOW_THREADS
+        host = ap_get_remote_host(r->connection, r->per_dir_config, REMOTE_HOST, NULL);
+        Py_END_ALLOW_THREADS
+        return wx_latin1_or_none(host);
+    }
     case F_FILENAME:     return wx_latin1_or_none(r->filename);
     case F_PATH_INFO:    return wx_latin1_or_none(r->path_info);
     case F_HANDLER:      return wx_latin1_or_none(r->handler);
@@ -107,7 +116,7 @@ static int preq_set(PyObject *self, PyObject *value, void *closure)
 {
     const char *v = NULL;
     PREQ_SET(self);
-    if (value && value != Py_None && !(v = wx_pool_latin1(r, value)))
+    if (value && value != Py_None && !(v = wx_pool_latin1(r, value, 0)))
         return -1;
     switch ((int)(intptr_t)closure) {
     case F_HANDLER:
@@ -236,7 +245,7 @@ static PyObject *preq_ssl_var(PyObject *self, PyObject *arg)
 {
     const char *name;
     PREQ(self);
-    if (!(name = wx_pool_latin1(r, arg)))
+    if (!(name = wx_pool_latin1(r, arg, 0)))
         return NULL;
     return wx_latin1_or_none(ap_ssl_var_lookup(r->pool, r->server, r->connection, r, name));
 }
@@ -261,11 +270,15 @@ static PyObject *preq_respond(PyObject *self, PyObject *args)
     PREQ(self);
     if (!PyArg_ParseTuple(args, "iUy*", &status, &ctype, &body))
         return NULL;
-    if (!(ct = wx_pool_latin1(r, ctype))) {
+    if (!(ct = wx_pool_latin1(r, ctype, 0))) {
         PyBuffer_Release(&body);
         return NULL;
     }
+    /* reading (and dropping) the body waits on the client: never with the GIL held, or one
+     * slow client stops every Python thread of the child */
+    Py_BEGIN_ALLOW_THREADS
     ap_discard_request_body(r);
+    Py_END_ALLOW_THREADS
     r->status = status;
     r->status_line = NULL;
     ap_set_content_type(r, ct);
@@ -286,7 +299,7 @@ static PyObject *preq_custom_response(PyObject *self, PyObject *args)
     PyObject *text;
     const char *t;
     PREQ(self);
-    if (!PyArg_ParseTuple(args, "iU", &status, &text) || !(t = wx_pool_latin1(r, text)))
+    if (!PyArg_ParseTuple(args, "iU", &status, &text) || !(t = wx_pool_latin1(r, text, 1)))
         return NULL;
     /* ap_custom_response takes a text starting with '/' or a URL for a redirect: make the entry
      * through it, then store the text in its "literal message" form (a leading quote) */

@@ -359,6 +359,7 @@ static PyObject *dispatch_hook(wx_phase_call *c, request_rec *r, PyObject *phase
     wx_phase_interp *pi = c->pi;
     PyObject *handlers, *res = NULL, *args[4];
     long answer = DECLINED, v;
+    int overflow;
     Py_ssize_t i;
     handlers = PyObject_CallMethodOneArg(phases, pi->handlers_name, pi->names[which]);
     if (!handlers || !PyTuple_Check(handlers)) {
@@ -393,8 +394,9 @@ static PyObject *dispatch_hook(wx_phase_call *c, request_rec *r, PyObject *phase
             Py_CLEAR(res);
             continue;
         }
-        if (PyLong_CheckExact(res)) {
-            v = PyLong_AsLong(res);
+        /* an int beyond a C long is no hook value: it goes to hook_result below, which logs
+         * it (PyLong_AsLong would answer -1, DECLINED, with an OverflowError left pending) */
+        if (PyLong_CheckExact(res) && (v = PyLong_AsLongAndOverflow(res, &overflow), !overflow)) {
             if (v == DECLINED) {
                 Py_CLEAR(res);
                 continue;

@@ -70,7 +70,7 @@ PyObject *wx_phase_object_new(PyObject *cls, PyObject *table_cls, request_rec *r
 void wx_phase_object_invalidate(PyObject *obj);
 void wx_phase_object_set_phase(PyObject *obj, PyObject *phase);
 PyObject *wx_latin1_or_none(const char *s);            /* a C string as str, or None */
-const char *wx_pool_latin1(request_rec *r, PyObject *s);   /* a latin-1 str as a pool copy */
+const char *wx_pool_latin1(request_rec *r, PyObject *s, int lines_ok);   /* a pool copy */
 
 /* phase_table.c */
 PyObject *wx_phase_table_get(PyObject *self, void *closure);   /* request.headers_in etc. */

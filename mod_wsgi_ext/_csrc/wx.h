@@ -177,6 +177,7 @@ PyObject *wx_build_environ(request_rec *r, const char *script_name_override,  /*
                            const char *callable_object, int script_reloading,
                            int pass_authorization, int map_head);
 int wx_environ_ready(void);                                                   /* environ.c */
+const char *wx_original_uri(request_rec *r);                                 /* environ.c */
 int wx_dispatch(request_rec *r, const wx_mount *ds, const char *script_name, int reloading,
                 int map_head, const char *out[3]);   /* dispatch.c */
 PyObject *wx_scoreboard(void);          /* scoreboard.c */

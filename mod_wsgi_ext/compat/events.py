@@ -89,12 +89,13 @@ def _report_failure(name, callback):
         sys.stderr.write(text)
 
 
-def publish(name, event, callbacks=None):
-    """Call each subscriber as callback(name, **event); a returned dict updates the event."""
+def publish(name, event, callbacks=None, errors=Exception):
+    """Call each subscriber as callback(name, **event); a returned dict updates the event.  A
+    subscriber raising one of ``errors`` is logged and the next one runs."""
     for callback in list(event_callbacks if callbacks is None else callbacks):
         try:
             res = callback(name, **event)
-        except Exception:
+        except errors:
             _report_failure(name, callback)
             continue
         if isinstance(res, dict):
@@ -103,12 +104,15 @@ def publish(name, event, callbacks=None):
 
 
 def process_stopping(reason):
-    """At process exit: ``process_stopping`` to the event and the shutdown subscribers."""
+    """At process exit: ``process_stopping`` to the event and the shutdown subscribers.  Even a
+    subscriber's SystemExit or KeyboardInterrupt is logged and passed over: the process is
+    stopping anyway, and the other subscribers, shutdown callbacks and atexit handlers must
+    still run."""
     event = {"shutdown_reason": reason}
     if event_callbacks:
-        publish("process_stopping", dict(event))
+        publish("process_stopping", dict(event), errors=BaseException)
     if shutdown_callbacks:
-        publish("process_stopping", dict(event), shutdown_callbacks)
+        publish("process_stopping", dict(event), shutdown_callbacks, errors=BaseException)
 
 
 class _MeteredSink:

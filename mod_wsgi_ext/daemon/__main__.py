@@ -10,6 +10,7 @@ visible in /proc).  Exit status 2: could not boot (bad options, no secret on the
 import os
 import sys
 
+
 if not __package__:
     import importlib.util
     _here = os.path.dirname(os.path.abspath(__file__))
@@ -44,6 +45,7 @@ def parse(argv):
     add("--index", type=int, default=0)
     add("--listen-fd", type=int, required=True)
     add("--secret-fd", type=int, required=True)
+    add("--ready-fd", type=int, default=-1)
     add("--peer-uid", type=int, default=-1)
     add("--processes", type=int, default=1)
     add("--threads", type=int, default=15)
@@ -75,16 +77,23 @@ def parse(argv):
 
 
 def read_secret(fd):
-    data = b""
-    while len(data) < P.SECRET_LEN:
-        chunk = os.read(fd, P.SECRET_LEN - len(data))
-        if not chunk:
-            break
-        data += chunk
-    os.close(fd)
-    if len(data) != P.SECRET_LEN:
-        raise SystemExit(EXIT_BOOT)
-    return data
+    """The digest of the secret on the pipe (protocol.secret_digest).  The secret itself is read
+    into one buffer, zeroed at once: the process keeps only the digest, so whoever reads its
+    memory (a process of its user, through /proc/PID/mem) cannot talk to the daemons with it."""
+    buf = bytearray(P.SECRET_LEN)
+    got = 0
+    try:
+        while got < P.SECRET_LEN:
+            n = os.readv(fd, [memoryview(buf)[got:]])
+            if not n:
+                break
+            got += n
+        os.close(fd)
+        if got != P.SECRET_LEN:
+            raise SystemExit(EXIT_BOOT)
+        return P.secret_digest(buf)
+    finally:
+        buf[:] = bytes(P.SECRET_LEN)
 
 
 def set_display_name(name):
@@ -175,6 +184,12 @@ def main(argv=None):
     if o.startup_timeout:
         faulthandler.cancel_dump_traceback_later()
     daemon.log(server.APLOG_INFO, "process %d started (threads=%d)" % (o.index, o.threads))
+    if o.ready_fd >= 0:     # the parent backs off only for a process that never got this far
+        try:
+            os.write(o.ready_fd, b"1")
+            os.close(o.ready_fd)
+        except OSError:
+            pass
     daemon.run()
     return 0
 

@@ -8,9 +8,11 @@ Preamble (child -> daemon, once per connection, before the first frame)::
 
     b"WXD" + VERSION (one byte, 1) + SECRET (32 bytes)
 
-SECRET is made by the Apache parent at each start (and each graceful restart), handed to the
-daemons through an inherited pipe (never argv or the environment) and known to the Apache children
-by inheritance.  A daemon closes a connection whose preamble is wrong, without answering.
+SECRET is made by the Apache parent for each group at each start (and each graceful restart),
+handed to the group's daemons through an inherited pipe (never argv or the environment) and known to the Apache children
+by inheritance.  A daemon keeps only the secret's SHA-256 digest (it zeroes every buffer the
+secret passed through), so that reading its memory does not give the secret; it closes a
+connection whose preamble is wrong, without answering.
 
 Frames (both directions)::
 
@@ -58,6 +60,7 @@ A daemon that closes the connection before a final frame has died: before ``S`` 
 502, after it a cut connection; never a short 200.
 """
 
+import hashlib
 import struct
 
 MAGIC = b"WXD"
@@ -91,14 +94,20 @@ def preamble(secret):
     return MAGIC + bytes([VERSION]) + secret
 
 
-def check_preamble(data, secret):
-    """Raise ProtocolError unless ``data`` is the preamble for ``secret`` (constant time)."""
+def secret_digest(secret):
+    """What a daemon keeps of the secret (bytes, bytearray or memoryview)."""
+    return hashlib.sha256(secret).digest()
+
+
+def check_preamble(data, digest):
+    """Raise ProtocolError unless ``data`` (bytes or bytearray) is the preamble for the secret
+    whose ``secret_digest`` is ``digest``; no copy of the secret part is made."""
     import hmac
     if len(data) != PREAMBLE_LEN or data[:3] != MAGIC:
         raise ProtocolError("not a mod_wsgi_ext daemon connection (bad magic)")
     if data[3] != VERSION:
         raise ProtocolError("protocol version %d, expected %d" % (data[3], VERSION))
-    if not hmac.compare_digest(data[4:], secret):
+    if not hmac.compare_digest(secret_digest(memoryview(data)[4:]), digest):
         raise ProtocolError("wrong secret: the peer is not an Apache child of this server")
 
 
@@ -185,9 +194,15 @@ class Reader:
             got += r
 
     def read_exact(self, n):
-        """Exactly n raw bytes (the preamble); Closed when the peer closed first."""
+        """Exactly n raw bytes; Closed when the peer closed first."""
         buf = bytearray(n)
+        self.read_exact_into(buf)
+        return bytes(buf)
+
+    def read_exact_into(self, buf):
+        """Fill ``buf`` (the preamble, which the caller zeroes after use)."""
         view = memoryview(buf)
+        n = len(buf)
         got = 0
         while got < n:
             r = self._sock.recv_into(view[got:], n - got)
@@ -196,7 +211,6 @@ class Reader:
                     raise Closed()
                 raise ProtocolError("truncated preamble")
             got += r
-        return bytes(buf)
 
     def read(self):
         """(type as bytes of length 1, payload bytes)."""

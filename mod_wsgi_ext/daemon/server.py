@@ -53,11 +53,11 @@ LINGER_MS = 5          # how long a worker waits for the next request on the con
 
 
 class Daemon:
-    def __init__(self, opts, listener, secret):
+    def __init__(self, opts, listener, secret_digest):
         self.o = opts
         self.group = opts.group
         self.listener = listener
-        self.secret = secret
+        self.secret_digest = secret_digest     # never the secret (protocol.py)
         self.multithread = opts.threads > 1
         self.multiprocess = opts.processes > 1
         self.queue_timeout = opts.queue_timeout
@@ -139,8 +139,12 @@ class Daemon:
         outcome = Outcome.CLOSE
         try:
             if not conn.authed:
-                data = conn.reader.read_exact(P.PREAMBLE_LEN)
-                P.check_preamble(data, self.secret)
+                data = bytearray(P.PREAMBLE_LEN)
+                try:
+                    conn.reader.read_exact_into(data)
+                    P.check_preamble(data, self.secret_digest)
+                finally:
+                    data[:] = bytes(P.PREAMBLE_LEN)
                 conn.authed = True
                 conn.sock.sendall(P.frame(b"P", P.U32.pack(os.getpid())))
             outcome = serve(conn, self)

@@ -2,8 +2,12 @@
 
 The C side (``_csrc/auth.c``) calls the four functions below from Apache's auth phases, in the
 script's interpreter, with ``auth`` (a short-lived request handle: ``log(level, text)``,
-``ssl_is_https()``, ``ssl_var_lookup(name)``), the cut-down environ it built, the script path,
-whether script reloading is on and the interpreter's name.  Each returns what C hands to Apache:
+``ssl_is_https()``, ``ssl_var_lookup(name)``, and ``write``/``writelines``/``flush``, which make it
+the environ's ``wsgi.errors``), the cut-down environ it built (wsgi.errors and the mod_ssl look-ups
+included; ``mod_wsgi.version`` is added here), the script path, whether script reloading is on,
+the interpreter's name and the script's modification time in µs (C reads it when reloading is
+on; -1 when off: a loaded script is then not looked at again).  Each returns what C hands to
+Apache:
 
 * ``check_password`` / ``get_realm_hash`` -> ``(authn_status, bytes or None)``: the user name a
   granting ``str`` renames the user to, or the realm hash;
@@ -21,7 +25,6 @@ import sys
 import traceback
 
 from mod_wsgi_ext.runtime import loader
-from mod_wsgi_ext.wsgi import streams
 
 APLOG_ERR = 3
 
@@ -51,19 +54,27 @@ def _log_exception(auth, script, own_frames=0):
                % (os.getpid(), script), "".join(traceback.format_exception(etype, value, tb)))
 
 
-def _environ(auth, environ):
-    environ["wsgi.errors"] = streams.Errors(auth.log)
-    environ["mod_ssl.is_https"] = auth.ssl_is_https
-    environ["mod_ssl.var_lookup"] = auth.ssl_var_lookup
-    compat = sys.modules.get("mod_wsgi")
-    environ["mod_wsgi.version"] = getattr(compat, "version", (6, 0, 0))
-    return environ
+def _version():
+    """mod_wsgi.version for the environ: the ``mod_wsgi`` module's (embedded.py's stand-in)."""
+    global _VERSION
+    _VERSION = getattr(sys.modules.get("mod_wsgi"), "version", (6, 0, 0))
+    return _VERSION
 
 
-def _function(auth, script, reloading, group, name, missing):
+_VERSION = None
+
+
+def _flush(auth):
+    try:
+        auth.flush()
+    except Exception:
+        pass
+
+
+def _function(auth, script, reloading, group, mtime, name, missing):
     """The callable ``name`` of the script, or None (logged)."""
     try:
-        module = loader.load_module(script, reloading, group)
+        module = loader.load_module(script, reloading, group, mtime)
     except loader.LoadError as err:
         _log_lines(auth, "mod_wsgi_ext (pid=%d): %s" % (os.getpid(), err.message), err.detail)
         return None
@@ -73,30 +84,19 @@ def _function(auth, script, reloading, group, name, missing):
     return func
 
 
-def _call(auth, environ, script, func, *args):
-    """(True, result) or (False, None) when the script raised (logged)."""
-    errors = environ.get("wsgi.errors")
-    try:
-        return True, func(environ, *args)
-    except BaseException:
-        _log_exception(auth, script, own_frames=1)
-        return False, None
-    finally:
-        if errors is not None:
-            try:
-                errors.flush()
-            except Exception:
-                pass
-
-
-def check_password(auth, environ, script, reloading, group, user, password):
-    func = _function(auth, script, reloading, group, "check_password",
+def check_password(auth, environ, script, reloading, group, mtime, user, password):
+    func = _function(auth, script, reloading, group, mtime, "check_password",
                      "the WSGIAuthUserScript (Basic/Form authentication)")
     if func is None:
         return AUTH_GENERAL_ERROR, None
-    ok, result = _call(auth, _environ(auth, environ), script, func, user, password)
-    if not ok:
+    environ["mod_wsgi.version"] = _VERSION or _version()
+    try:
+        result = func(environ, user, password)
+    except BaseException:
+        _log_exception(auth, script, own_frames=1)
         return AUTH_GENERAL_ERROR, None
+    finally:
+        _flush(auth)
     if result is None:
         return AUTH_USER_NOT_FOUND, None
     if result is True:
@@ -118,14 +118,19 @@ def check_password(auth, environ, script, reloading, group, user, password):
     return AUTH_GENERAL_ERROR, None
 
 
-def get_realm_hash(auth, environ, script, reloading, group, user, realm):
-    func = _function(auth, script, reloading, group, "get_realm_hash",
+def get_realm_hash(auth, environ, script, reloading, group, mtime, user, realm):
+    func = _function(auth, script, reloading, group, mtime, "get_realm_hash",
                      "the WSGIAuthUserScript (Digest authentication)")
     if func is None:
         return AUTH_GENERAL_ERROR, None
-    ok, result = _call(auth, _environ(auth, environ), script, func, user, realm)
-    if not ok:
+    environ["mod_wsgi.version"] = _VERSION or _version()
+    try:
+        result = func(environ, user, realm)
+    except BaseException:
+        _log_exception(auth, script, own_frames=1)
         return AUTH_GENERAL_ERROR, None
+    finally:
+        _flush(auth)
     if result is None:
         return AUTH_USER_NOT_FOUND, None
     if isinstance(result, str):
@@ -155,36 +160,41 @@ def _groups(auth, script, result):
                  "iterable; expected an iterable of group names." % (script, type(result).__name__))
         return None
     names = set()
-    while True:
-        try:
-            item = next(iterator)
-        except StopIteration:
-            return names
-        except BaseException as exc:
-            _log_exception(auth, script)
-            return exc
-        if isinstance(item, str):
-            try:
-                item = item.encode("latin-1")
-            except UnicodeError:
+    try:
+        # a for loop: the end of a list is not a StopIteration raised and caught (with a
+        # traceback made) as next() in a while loop would be, on every request
+        for item in iterator:
+            if isinstance(item, str):
+                try:
+                    item = item.encode("latin-1")
+                except UnicodeError:
+                    auth.log(APLOG_ERR, "mod_wsgi_ext: a group name returned by groups_for_user "
+                             "in '%s' cannot be encoded as latin-1." % script)
+                    return None
+            if not isinstance(item, bytes):
                 auth.log(APLOG_ERR, "mod_wsgi_ext: a group name returned by groups_for_user in "
-                         "'%s' cannot be encoded as latin-1." % script)
+                         "'%s' is %s, not str or bytes." % (script, type(item).__name__))
                 return None
-        if not isinstance(item, bytes):
-            auth.log(APLOG_ERR, "mod_wsgi_ext: a group name returned by groups_for_user in '%s' "
-                     "is %s, not str or bytes." % (script, type(item).__name__))
-            return None
-        names.add(item.split(b"\0", 1)[0].lower())
+            names.add(item.split(b"\0", 1)[0].lower())
+    except BaseException as exc:
+        _log_exception(auth, script)
+        return exc
+    return names
 
 
-def groups_for_user(auth, environ, script, reloading, group, user, required):
-    func = _function(auth, script, reloading, group, "groups_for_user",
+def groups_for_user(auth, environ, script, reloading, group, mtime, user, required):
+    func = _function(auth, script, reloading, group, mtime, "groups_for_user",
                      "the WSGIAuthGroupScript")
     if func is None:
         return AUTHZ_DENIED, None
-    ok, result = _call(auth, _environ(auth, environ), script, func, user)
-    if not ok:
+    environ["mod_wsgi.version"] = _VERSION or _version()
+    try:
+        result = func(environ, user)
+    except BaseException:
+        _log_exception(auth, script, own_frames=1)
         return AUTHZ_GENERAL_ERROR, None      # an exception is a 500 (mod_wsgi: denied)
+    finally:
+        _flush(auth)
     names = _groups(auth, script, result)
     if isinstance(names, BaseException):
         return AUTHZ_GENERAL_ERROR, None
@@ -203,13 +213,18 @@ def groups_for_user(auth, environ, script, reloading, group, user, required):
     return AUTHZ_DENIED, None
 
 
-def allow_access(auth, environ, script, reloading, group, host):
-    func = _function(auth, script, reloading, group, "allow_access", "the WSGIAccessScript")
+def allow_access(auth, environ, script, reloading, group, mtime, host):
+    func = _function(auth, script, reloading, group, mtime, "allow_access", "the WSGIAccessScript")
     if func is None:
         return FORBID, None
-    ok, result = _call(auth, _environ(auth, environ), script, func, host)
-    if not ok:
+    environ["mod_wsgi.version"] = _VERSION or _version()
+    try:
+        result = func(environ, host)
+    except BaseException:
+        _log_exception(auth, script, own_frames=1)
         return ERROR, None                    # an exception is a 500 (mod_wsgi: forbidden)
+    finally:
+        _flush(auth)
     if result is None:
         return NO_OPINION, None
     if result is True:

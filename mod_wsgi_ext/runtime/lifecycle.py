@@ -27,7 +27,7 @@ def run_shutdown():
         cb = _callbacks.pop()
         try:
             cb()
-        except Exception:
+        except BaseException:   # sys.exit() in a callback must not skip the others and atexit
             sys.stderr.write("mod_wsgi_ext: shutdown callback %r failed:\n%s"
                              % (cb, traceback.format_exc()))
     atexit._run_exitfuncs()

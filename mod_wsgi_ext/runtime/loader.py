@@ -72,14 +72,16 @@ def load_module(path, reloading=True, group="", mtime=-1):
     """The module of script ``path``.  ``mtime``: its modification time in µs when the caller
     knows it (Apache stats the script of every request; a second stat here cost about 5% of a
     hello-world request), else -1.  Times are kept in integer µs, as APR's, so both agree."""
+    key = (group, path) if PER_GROUP else path
+    entry = _modules.get(key)
+    if entry is not None and not reloading:
+        return entry[0]             # loaded, and not to be reloaded: no need to look at the file
     if mtime < 0:
         try:
             mtime = os.stat(path).st_mtime_ns // 1000
         except OSError as e:
             raise LoadError("Target WSGI script '%s' cannot be loaded: %s" % (path, e.strerror))
-    key = (group, path) if PER_GROUP else path
-    entry = _modules.get(key)
-    if entry is not None and (not reloading or entry[1] == mtime):
+    if entry is not None and entry[1] == mtime:
         return entry[0]
     with _lock:
         entry = _modules.get(key)
@@ -111,7 +113,11 @@ def load_module(path, reloading=True, group="", mtime=-1):
 
 
 def load_application(path, callable_name, reloading=True, group="", mtime=-1):
-    module = load_module(path, reloading, group, mtime)
+    entry = _modules.get(path)      # load_module's first test, inline: once per request
+    if entry is not None and (not reloading or (mtime >= 0 and entry[1] == mtime)):
+        module = entry[0]
+    else:
+        module = load_module(path, reloading, group, mtime)
     app = getattr(module, callable_name, None)
     if app is None:
         raise LoadError("Target WSGI script '%s' does not contain WSGI application '%s'."

@@ -149,7 +149,8 @@ class Response:
                                      "application may not (PEP 3333)" % name)
                 if len(_valid_names) < _VALID_MAX:
                     _valid_names.add(name)
-            if _BAD_VALUE.search(value):
+            # printable ASCII (the usual value) is valid: str methods, no regular expression
+            if not (value.isascii() and value.isprintable()) and _BAD_VALUE.search(value):
                 value.encode("latin-1")     # UnicodeEncodeError (a ValueError), as mod_wsgi
                 raise ValueError("response header %r: the value %r holds a control character "
                                  "(CR/LF?) or is not latin-1" % (name, value))
@@ -173,11 +174,14 @@ class Response:
     def _send_head(self):
         if self.status is None:
             raise RuntimeError("the application sent body data before calling start_response()")
-        self.sent = True
         if self.override and self.code >= 400:
+            self.sent = True
             self.suppressed = True
             return
+        # sent only once the sink took the head: a head it refuses (the daemon's is over the
+        # frame limit) is still the application's error, answered 500, not a cut response
         self.sink.start(self.code, self.status[4:], self.headers)
+        self.sent = True
 
     def send(self, data, flush):
         if not self.sent:
@@ -234,6 +238,16 @@ def _check_item(data):
 
 def _write_sequence(resp, result):
     """A list or tuple: checked whole before anything is sent, Content-Length added if missing."""
+    if len(result) == 1:
+        # the usual case, without the comprehension and generator frames of the general one
+        data = result[0]
+        if type(data) is not bytes:
+            data = _check_item(data)
+        if resp.status is not None and not resp.sent and resp.length is None:
+            resp.declare_length(len(data))
+        if data:
+            resp.send(data, False)
+        return
     items = [_check_item(data) for data in result]
     if resp.status is not None and not resp.sent and resp.length is None:
         resp.declare_length(sum(len(data) for data in items))

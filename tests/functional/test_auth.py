@@ -73,6 +73,11 @@ WSGIScriptAlias /noreload {root}/apps/auth_echo.wsgi
 %(basic)s  WSGIAuthUserScript {root}/state/noreload.py
   Require valid-user
 </Location>
+WSGIScriptAlias /errors {root}/apps/auth_echo.wsgi
+<Location /errors>
+%(basic)s  WSGIAuthUserScript {root}/state/errors.py
+  Require valid-user
+</Location>
 WSGIDaemonProcess site processes=1 threads=2
 WSGIScriptAlias /daemon-app {root}/apps/auth_echo.wsgi process-group=site
 <Location /daemon-app>
@@ -93,6 +98,26 @@ def check_password(environ, user, password):
 '''
 
 
+ERRORS = '''
+KEPT = []
+
+def check_password(environ, user, password):
+    errors = environ["wsgi.errors"]
+    if user == "bytes":
+        errors.write(b"not text")
+    if user == "late":
+        try:
+            KEPT[0].write("after the call\\n")
+        except RuntimeError as exc:
+            errors.write("kept wsgi.errors: %s\\n" % exc)
+    KEPT[:] = [errors]
+    errors.write("first part, ")
+    errors.writelines(["second part\\nline two\\n", "unfinished " + user])
+    errors.flush() if user == "flushing" else None
+    return errors.isatty() is False and errors.closed is False
+'''
+
+
 def _write(path, text, mtime=None):
     with open(path, "w") as f:
         f.write(text)
@@ -109,6 +134,7 @@ def srv(request):
     os.chmod(state, 0o777)
     for name in ("reload", "noreload"):
         _write(os.path.join(state, name + ".py"), RELOADABLE % "v1")
+    _write(os.path.join(state, "errors.py"), ERRORS)
     request.addfinalizer(server.cleanup)
     return server.start()
 
@@ -308,3 +334,19 @@ WSGIScriptAlias /p {root}/apps/auth_echo.wsgi
         assert requests.get(srv.url("/p?true"), auth=("bob", "secret")).status_code == 401
         assert requests.get(srv.url("/p?false"), auth=("alice", "secret")).status_code == 403
         assert requests.get(srv.url("/p?true"), auth=("ghost", "secret")).status_code == 401
+
+
+def test_wsgi_errors_of_an_auth_script_logs_whole_lines_and_the_unfinished_one(srv):
+    assert requests.get(srv.url("/errors"), auth=("alice", "x")).status_code == 200
+    assert srv.wait_log("first part, second part")
+    assert srv.wait_log("line two")
+    assert srv.wait_log("unfinished alice")     # logged when the call returned
+    assert requests.get(srv.url("/errors"), auth=("flushing", "x")).status_code == 200
+    assert srv.wait_log("unfinished flushing")
+    # kept past its call, it refuses: the request it belonged to is over
+    assert requests.get(srv.url("/errors"), auth=("late", "x")).status_code == 200
+    assert srv.wait_log("kept wsgi.errors: ")
+    assert "after the call" not in srv.log()
+    # only text: anything else is the script's error, a 500 with the traceback
+    assert requests.get(srv.url("/errors"), auth=("bytes", "x")).status_code == 500
+    assert srv.wait_log("TypeError: wsgi.errors.write() takes str, not bytes")

@@ -168,10 +168,11 @@ def test_request_timeout_answers_504_and_logs_the_stack(daemon):
 
 
 def test_oversized_response_header_is_an_error_naming_it(daemon):
-    """The head never leaves the daemon: the response ends broken (Apache answers 502, as no
-    head was sent) and the log names the header and the limit."""
+    """The head never leaves the daemon: the application's error is answered 500 by Apache (as
+    any exception before the head) and the log names the header and the limit."""
     d = daemon()
     s = d.connect()
     out = request(s, "/bighead")
-    assert out["frames"][-1] == b"X" and b"S" not in out["frames"]
+    assert out["frames"][-1] == b"Z" and b"S" not in out["frames"]
+    assert out["end"][0] == 500
     assert any("'X-Huge'" in line and "over the limit" in line for line in out["logs"])

@@ -58,6 +58,17 @@ def test_changed_script_is_kept_when_reloading_is_off(loader, tmp_path):
     assert loader.load_application(path, "application", reloading=False) is first
 
 
+def test_loaded_script_is_not_looked_at_again_when_reloading_is_off(loader, tmp_path):
+    # as mod_wsgi: with reloading off the file is not checked per request (no stat): a loaded
+    # script keeps serving even once its file is gone
+    path = script(tmp_path, APP % "v1")
+    first = loader.load_application(path, "application", reloading=False)
+    os.unlink(path)
+    assert loader.load_application(path, "application", reloading=False) is first
+    with pytest.raises(loader.LoadError):
+        loader.load_application(path, "application", reloading=True)
+
+
 @pytest.mark.parametrize("text,reason", [
     ("def application(environ, start_response)\n    return []\n", "SyntaxError"),
     ("import no_such_module_for_loader_test\n",

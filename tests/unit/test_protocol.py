@@ -90,13 +90,13 @@ def test_corrupt_pairs():
 
 
 def test_preamble():
-    P.check_preamble(P.preamble(SECRET), SECRET)
+    P.check_preamble(P.preamble(SECRET), P.secret_digest(SECRET))
     with pytest.raises(P.ProtocolError, match="wrong secret"):
-        P.check_preamble(P.preamble(bytes(32)), SECRET)
+        P.check_preamble(P.preamble(bytes(32)), P.secret_digest(SECRET))
     with pytest.raises(P.ProtocolError, match="magic"):
-        P.check_preamble(b"GET / HTTP/1.1\r\n" + bytes(20), SECRET)
+        P.check_preamble(b"GET / HTTP/1.1\r\n" + bytes(20), P.secret_digest(SECRET))
     with pytest.raises(P.ProtocolError, match="version"):
-        P.check_preamble(b"WXD\x07" + SECRET, SECRET)
+        P.check_preamble(b"WXD\x07" + SECRET, P.secret_digest(SECRET))
     r = reader_for(P.preamble(SECRET)[:10])
     with pytest.raises(P.ProtocolError, match="truncated"):
         r.read_exact(P.PREAMBLE_LEN)
