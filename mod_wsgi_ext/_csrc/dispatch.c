@@ -30,6 +30,13 @@ int wx_dispatch(request_rec *r, const wx_mount *ds, const char *script_name, int
     PyObject *env = NULL, *req = NULL, *path = NULL, *func = NULL, *res = NULL;
     int i, status = HTTP_INTERNAL_SERVER_ERROR;
     out[0] = out[1] = out[2] = NULL;
+    if (wx_python_failure) {
+        /* no Python in this process (WSGIRestrictEmbedded On children): refuse, as auth.c does;
+         * wx_enter would ask for a GIL that was never created */
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "mod_wsgi_ext: cannot run the "
+                      "WSGIDispatchScript '%s': %s", ds->path, wx_python_failure);
+        return status;
+    }
     /* as mod_wsgi: the main interpreter unless application-group= names another */
     group = !spec ? "" : wx_resolve_app_group(r, strcmp(spec, "%{RESOURCE}") ? spec : "%{SERVER}",
                                                script_name);

@@ -279,6 +279,23 @@ def test_restrict_embedded_serves_daemon_groups_without_python_in_the_children(a
     assert get(srv, "/d/")[0] == 200
 
 
+@pytest.mark.parametrize("mpm", ["prefork", "event"])
+def test_restrict_embedded_with_a_dispatch_script_refuses_instead_of_crashing(apache, mpm):
+    """mod_wsgi's own suite runs WSGIDispatchScript with WSGIRestrictEmbedded On (what
+    mod_wsgi-express writes): the Apache child has no Python, so the dispatch script cannot run
+    there. The request gets a logged 500; the child used to die of SIGSEGV asking for a GIL."""
+    srv = apache("WSGIRestrictEmbedded On\n"
+                 "WSGIDispatchScript {root}/apps/compat10/dispatch.py\n"
+                 "WSGIDaemonProcess g threads=2\n"
+                 "WSGIScriptAlias /d {root}/apps/daemon/app.wsgi process-group=g\n", mpm=mpm)
+    for _ in range(3):
+        assert get(srv, "/d/")[0] == 500
+    assert srv.wait_log("cannot run the WSGIDispatchScript")
+    assert srv.wait_log("Python is not started in the Apache children (WSGIRestrictEmbedded On)")
+    time.sleep(1.5)     # the parent logs a child's death at its next maintenance tick
+    assert "Segmentation fault" not in srv.log()
+
+
 def test_daemon_mode_as_an_ordinary_user(apache, monkeypatch):
     """Apache started by an ordinary user (as mod-wsgi-ext serve does without root): the
     daemons run as that user, and serve."""
