@@ -517,6 +517,26 @@ static const char *check_context(cmd_parms *cmd, const wx_spec *spec)
     return NULL;
 }
 
+/* Set while the configuration is read when a directive names a script that runs in the Apache
+ * child whatever the process group (as mod_wsgi, Python then starts in the children even under
+ * WSGIRestrictEmbedded On).  The module is reloaded for every configuration pass, so this
+ * describes the configuration the children were forked from. */
+int wx_child_scripts = 0;
+
+static void note_child_script(const wx_spec *spec, const char *args)
+{
+    static const char *const names[] = {"WSGIDispatchScript", "WSGIAuthUserScript",
+                                        "WSGIAuthGroupScript", "WSGIAccessScript",
+                                        "WSGIPhaseScript", NULL};
+    int i;
+    for (i = 0; names[i]; i++)
+        if (!strcasecmp(spec->name, names[i])) {
+            if (strcasecmp(names[i], "WSGIPhaseScript") || strncasecmp(args, "None", 4))
+                wx_child_scripts = 1;
+            return;
+        }
+}
+
 const char *wx_cmd_generic(cmd_parms *cmd, void *mconfig, const char *args)
 {
     const wx_spec *spec = cmd->info;
@@ -528,6 +548,7 @@ const char *wx_cmd_generic(cmd_parms *cmd, void *mconfig, const char *args)
 
     if ((err = check_context(cmd, spec)))
         return err;
+    note_child_script(spec, args);
 
     if (spec->kind == WX_K_COMPAT) {
         /* recorded for the one start-up warning per name (not from .htaccess files, which are

@@ -89,8 +89,10 @@ static void wx_child_init(apr_pool_t *p, server_rec *s)
 {
     wx_server_config *sc = ap_get_module_config(s->module_config, &wsgi_ext_module);
     snapshot_environment(p);
-    if (sc->iv[WX_SS_RESTRICT_EMBEDDED] == 1) {
-        /* only daemon groups run applications: the children need no Python */
+    if (sc->iv[WX_SS_RESTRICT_EMBEDDED] == 1 && !wx_child_scripts) {
+        /* only daemon groups run applications, and no auth, access, dispatch or phase script
+         * runs in the children: they need no Python (with such a script they start it, as
+         * mod_wsgi does; WSGIRestrictEmbedded still refuses embedded applications) */
         wx_python_failure = "Python is not started in the Apache children (WSGIRestrictEmbedded "
                             "On)";
         return;

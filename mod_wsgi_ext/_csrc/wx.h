@@ -154,6 +154,8 @@ typedef struct {
 } wx_entered;
 
 extern const char *wx_python_failure;   /* why Python is not available in this process, or NULL */
+extern int wx_child_scripts;            /* config.c: a script that runs in the Apache child (auth,
+                                         * access, dispatch, phases) is configured */
 void wx_start_python(apr_pool_t *p, server_rec *s);
 /* Take the GIL and enter the interpreter of group ("" is the main one), creating it on first use;
  * NULL with *err (allocated from p) when it cannot be created.  Pair with wx_leave. */

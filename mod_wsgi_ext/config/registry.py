@@ -261,7 +261,8 @@ DIRECTIVES = (
     D("WSGIRestrictEmbedded", FLAG, (SERVER,), scope=SCOPE_SERVER, slot="restrict_embedded",
       default="Off", syntax="WSGIRestrictEmbedded On|Off",
       doc="When On, no application may run in embedded mode: such a request gets a 500 and a log "
-          "line saying why."),
+          "line saying why. The Apache children then start Python only when the configuration "
+          "names an auth, access, dispatch or phase script, which runs there (as mod_wsgi)."),
     D("WSGITrustedProxyHeaders", HEADERS, ALL_DIR + (HTACCESS_FILEINFO,),
       slot="trusted_proxy_headers",
       syntax="WSGITrustedProxyHeaders header ...",

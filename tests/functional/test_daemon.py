@@ -259,6 +259,41 @@ def test_no_daemon_left_after_stop(apache):
 
 
 def test_restrict_embedded_serves_daemon_groups_without_python_in_the_children(apache):
+    """No script that runs in the child is configured: the children do not start Python.  An
+    auth script that only an .htaccess file names (read per request, after start-up) then
+    cannot run there: refused with a log line, never a crash."""
+    srv = apache("WSGIRestrictEmbedded On\n"
+                 "WSGIDaemonProcess g threads=2\n"
+                 "WSGIScriptAlias /d {root}/apps/daemon/app.wsgi process-group=g\n"
+                 "WSGIScriptAlias /e {root}/apps/hello.wsgi\n"
+                 "Alias /ht {root}/ht\n"
+                 "<Directory {root}/ht>\n  AllowOverride AuthConfig\n  Require all granted\n"
+                 "</Directory>\n", modules=("auth_basic", "authz_user"), start=False)
+    import base64
+    ht = os.path.join(srv.root, "ht")
+    os.mkdir(ht, 0o755)
+    with open(os.path.join(ht, "f.txt"), "w") as f:
+        f.write("behind auth\n")
+    with open(os.path.join(ht, ".htaccess"), "w") as f:
+        f.write("AuthType Basic\nAuthName x\nAuthBasicProvider wsgi\n"
+                "WSGIAuthUserScript %s/apps/auth/all.py\nRequire valid-user\n" % srv.root)
+    for name in ("f.txt", ".htaccess"):
+        os.chmod(os.path.join(ht, name), 0o644)
+    srv.start()
+    assert get(srv, "/d/")[0] == 200
+    assert get(srv, "/e")[0] == 500
+    assert srv.wait_log("WSGIRestrictEmbedded On")
+    status, _ = get(srv, "/ht/f.txt", headers={
+        "Authorization": "Basic " + base64.b64encode(b"alice:secret").decode()})
+    assert status == 500
+    assert srv.wait_log("Python is not started in the Apache children (WSGIRestrictEmbedded On)")
+    assert get(srv, "/d/")[0] == 200
+
+
+def test_restrict_embedded_with_an_auth_script_runs_it_in_the_child(apache):
+    """As mod_wsgi: a WSGIAuthUserScript in the configuration makes the children start Python
+    under WSGIRestrictEmbedded On, so the authenticated request reaches its daemon group."""
+    import base64
     srv = apache("WSGIRestrictEmbedded On\n"
                  "WSGIDaemonProcess g threads=2\n"
                  "WSGIScriptAlias /d {root}/apps/daemon/app.wsgi process-group=g\n"
@@ -267,31 +302,30 @@ def test_restrict_embedded_serves_daemon_groups_without_python_in_the_children(a
                  "  AuthType Basic\n  AuthName x\n  AuthBasicProvider wsgi\n"
                  "  WSGIAuthUserScript {root}/apps/auth/all.py\n  Require valid-user\n"
                  "</Location>\n", modules=("auth_basic", "authz_user"))
-    assert get(srv, "/d/")[0] == 200
-    assert get(srv, "/e")[0] == 500
-    assert srv.wait_log("WSGIRestrictEmbedded On")
-    # an auth script would need Python in the child: refused, not crashed
-    import base64
-    status, _ = get(srv, "/d/auth", headers={
-        "Authorization": "Basic " + base64.b64encode(b"alice:secret").decode()})
-    assert status == 500
-    assert srv.wait_log("Python is not started in the Apache children (WSGIRestrictEmbedded On)")
-    assert get(srv, "/d/")[0] == 200
+    auth = {"Authorization": "Basic " + base64.b64encode(b"alice:secret").decode()}
+    assert get(srv, "/d/auth", headers=auth)[0] == 200
+    bad = {"Authorization": "Basic " + base64.b64encode(b"alice:wrong").decode()}
+    assert get(srv, "/d/auth", headers=bad)[0] == 401
+    assert get(srv, "/e")[0] == 500         # embedded applications are still refused
 
 
 @pytest.mark.parametrize("mpm", ["prefork", "event"])
-def test_restrict_embedded_with_a_dispatch_script_refuses_instead_of_crashing(apache, mpm):
+def test_restrict_embedded_with_a_dispatch_script_starts_python_for_it(apache, mpm):
     """mod_wsgi's own suite runs WSGIDispatchScript with WSGIRestrictEmbedded On (what
-    mod_wsgi-express writes): the Apache child has no Python, so the dispatch script cannot run
-    there. The request gets a logged 500; the child used to die of SIGSEGV asking for a GIL."""
+    mod_wsgi-express writes).  As in mod_wsgi, a script that runs in the Apache child (dispatch,
+    auth, access, phases) makes the children start Python even then: the dispatch script runs
+    and the request reaches its daemon group, while an embedded application is still refused.
+    (Before, the child had no Python and died of SIGSEGV asking for a GIL.)"""
     srv = apache("WSGIRestrictEmbedded On\n"
                  "WSGIDispatchScript {root}/apps/compat10/dispatch.py\n"
                  "WSGIDaemonProcess g threads=2\n"
-                 "WSGIScriptAlias /d {root}/apps/daemon/app.wsgi process-group=g\n", mpm=mpm)
+                 "WSGIScriptAlias /d {root}/apps/daemon/app.wsgi process-group=g\n"
+                 "WSGIScriptAlias /e {root}/apps/daemon/app.wsgi\n", mpm=mpm)
     for _ in range(3):
-        assert get(srv, "/d/")[0] == 500
-    assert srv.wait_log("cannot run the WSGIDispatchScript")
-    assert srv.wait_log("Python is not started in the Apache children (WSGIRestrictEmbedded On)")
+        assert get(srv, "/d/")[0] == 200, srv.log()
+        assert get(srv, "/d/global/")[0] == 200, srv.log()
+    assert get(srv, "/e/")[0] == 500
+    assert srv.wait_log("WSGIRestrictEmbedded")
     time.sleep(1.5)     # the parent logs a child's death at its next maintenance tick
     assert "Segmentation fault" not in srv.log()
 
