@@ -5,6 +5,7 @@ the test; module-scoped variants live in the test modules that share one server 
 """
 import os
 import shutil
+import tempfile
 
 import pytest
 
@@ -42,3 +43,23 @@ def module_server(request, conf, **kw):
     srv = Apache(conf, **kw).start()
     request.addfinalizer(srv.cleanup)
     return srv
+
+
+@pytest.fixture
+def workdir():
+    """A world-readable scratch directory for CLI tests (removed afterwards)."""
+    d = tempfile.mkdtemp(prefix="wx-cli-")
+    os.chmod(d, 0o755)
+    yield d
+    shutil.rmtree(d, ignore_errors=True)
+
+
+@pytest.fixture
+def victim():
+    """A root-owned file in a root-owned directory: what another user wants root to write to."""
+    d = tempfile.mkdtemp(prefix="wx-victim-")
+    path = os.path.join(d, "precious.conf")
+    with open(path, "w") as f:
+        f.write("original\n")
+    yield path
+    shutil.rmtree(d, ignore_errors=True)

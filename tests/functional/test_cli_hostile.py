@@ -22,9 +22,7 @@ Every case runs the real command and, where the outcome is a server, a real Apac
 """
 import os
 import pwd
-import shutil
 import subprocess
-import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -42,25 +40,6 @@ def as_nobody(args):
     return subprocess.run(["setpriv", "--reuid=%d" % NOBODY.pw_uid,
                            "--regid=%d" % NOBODY.pw_gid, "--clear-groups", "--"] + args,
                           check=True, capture_output=True)
-
-
-@pytest.fixture
-def workdir():
-    d = tempfile.mkdtemp(prefix="wx-clihostile-")
-    os.chmod(d, 0o755)
-    yield d
-    shutil.rmtree(d, ignore_errors=True)
-
-
-@pytest.fixture
-def victim():
-    """A root-only file: what another user wants root to write to."""
-    d = tempfile.mkdtemp(prefix="wx-victim-")
-    path = os.path.join(d, "precious")
-    with open(path, "w") as f:
-        f.write("original\n")
-    yield path
-    shutil.rmtree(d, ignore_errors=True)
 
 
 def nobody_dir(path, mode=0o755):

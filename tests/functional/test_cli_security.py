@@ -11,7 +11,6 @@ import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
 
@@ -45,25 +44,6 @@ def one_clean_line(p):
     assert "Traceback" not in p.stderr
     assert len(p.stderr.strip().splitlines()) == 1, p.stderr
     return p.stderr
-
-
-@pytest.fixture
-def workdir():
-    d = tempfile.mkdtemp(prefix="wx-clisec-")
-    os.chmod(d, 0o755)
-    yield d
-    shutil.rmtree(d, ignore_errors=True)
-
-
-@pytest.fixture
-def victim():
-    """A root-owned file in a root-owned directory: what an attacker wants overwritten."""
-    d = tempfile.mkdtemp(prefix="wx-victim-")
-    path = os.path.join(d, "precious.conf")
-    with open(path, "w") as f:
-        f.write("original\n")
-    yield path
-    shutil.rmtree(d, ignore_errors=True)
 
 
 def write_app(folder):
