@@ -432,17 +432,29 @@ static const char *store_mount(cmd_parms *cmd, void *mconfig, const wx_spec *spe
     return NULL;
 }
 
+/* what WX_K_SCRIPT and WX_K_PHASE share: the first word (the path) and the key=value options
+ * into a new mount; NULL or an error string */
+static const char *script_words(cmd_parms *cmd, const wx_spec *spec, const char **args,
+                                const char *what, const char **path, wx_mount **mount)
+{
+    apr_pool_t *p = cmd->pool;
+    wx_mount *m = apr_pcalloc(p, sizeof(*m));
+    m->pass_authorization = WX_UNSET;
+    *path = ap_getword_conf(p, args);
+    if (!**path)
+        return apr_psprintf(p, "%s takes %s and options", spec->name, what);
+    *mount = m;
+    return parse_options(cmd, spec, args, m);
+}
+
 /* WX_K_SCRIPT: PATH [application-group=A] into the directive's per-directory script slot */
 static const char *store_script(cmd_parms *cmd, void *mconfig, const wx_spec *spec,
                                 const char *args)
 {
     apr_pool_t *p = cmd->pool;
-    wx_mount *m = apr_pcalloc(p, sizeof(*m));
-    const char *err, *path = ap_getword_conf(p, &args);
-    m->pass_authorization = WX_UNSET;
-    if (!*path)
-        return apr_psprintf(p, "%s takes a script path and options", spec->name);
-    if ((err = parse_options(cmd, spec, &args, m)))
+    wx_mount *m;
+    const char *err, *path;
+    if ((err = script_words(cmd, spec, &args, "a script path", &path, &m)))
         return err;
     m->path = ap_server_root_relative(p, path);
     if (!m->path)
@@ -457,12 +469,9 @@ static const char *store_phase(cmd_parms *cmd, void *mconfig, const wx_spec *spe
                                const char *args)
 {
     apr_pool_t *p = cmd->pool;
-    wx_mount *m = apr_pcalloc(p, sizeof(*m));
-    const char *err, *path = ap_getword_conf(p, &args);
-    m->pass_authorization = WX_UNSET;
-    if (!*path)
-        return apr_psprintf(p, "%s takes a script path (or None) and options", spec->name);
-    if ((err = parse_options(cmd, spec, &args, m)))
+    wx_mount *m;
+    const char *err, *path;
+    if ((err = script_words(cmd, spec, &args, "a script path (or None)", &path, &m)))
         return err;
     if (m->process_group)
         return apr_psprintf(p, "%s: process-group= (running phase handlers inside a daemon "
